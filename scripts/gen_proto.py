@@ -41,7 +41,9 @@ def generate(target: Path) -> None:
         path.write_text(text)
     for pkg in {p.parent for p in target.rglob("*_pb2.py")} | {target / "trady"}:
         (pkg / "__init__.py").write_text("")
-    (target / "__init__.py").write_text('"""Generated gRPC contracts: do not edit (make proto)."""\n')
+    (target / "__init__.py").write_text(
+        '"""Generated gRPC contracts: do not edit (make proto)."""\n'
+    )
 
 
 def snapshot(folder: Path) -> dict[str, str]:

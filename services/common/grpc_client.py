@@ -20,4 +20,3 @@ def channel(address: str) -> grpc.Channel:
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ],
     )
-

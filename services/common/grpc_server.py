@@ -5,6 +5,7 @@ runner that reports SERVING only once dependencies answer and drains on SIGTERM.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
@@ -62,8 +63,11 @@ def make_server(
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
-        (*service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-         reflection.SERVICE_NAME),
+        (
+            *service_names,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
         server,
     )
     bound = server.add_insecure_port(f"{host}:{port}")
@@ -79,10 +83,8 @@ async def wait_until_ready(probes: Sequence[Probe], stop: asyncio.Event) -> bool
             return True
         except Exception as exc:  # any failure means "not yet": keep NOT_SERVING and retry
             log.warning("dependency not ready: %s", exc)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), PROBE_RETRY_S)
-            except TimeoutError:
-                pass
     return False
 
 

@@ -7,9 +7,15 @@ with a JSON-able payload, so producers never import worker code.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import hashlib
 import json
 import logging
+import os
+import signal
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -32,8 +38,12 @@ MAINTENANCE_INTERVAL_S = 5
 """How often a worker sweeps registries for abandoned jobs."""
 RESULT_TTL_S = 7 * 24 * 3600
 FAILURE_TTL_S = 30 * 24 * 3600
+PR_SET_PDEATHSIG = 1
 ACTIVE_STATES = {
-    JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED,
+    JobStatus.QUEUED,
+    JobStatus.STARTED,
+    JobStatus.DEFERRED,
+    JobStatus.SCHEDULED,
 }
 
 
@@ -45,7 +55,9 @@ class JobSpec:
     func: str
     timeout_s: int
     retries: int = 2
-    retry_intervals_s: tuple[int, ...] = (5, 30)
+    """Re-runs after a crash, a killed worker or a retryable error. They are immediate (no
+    interval): a delayed retry needs RQ's scheduler process, whose lock a killed worker would
+    keep holding until it expires."""
 
 
 def queue_name(name: str) -> str:
@@ -80,7 +92,7 @@ def enqueue(redis: Redis, kind: str, spec: JobSpec, payload: dict[str, Any]) -> 
         job_timeout=spec.timeout_s,
         result_ttl=RESULT_TTL_S,
         failure_ttl=FAILURE_TTL_S,
-        retry=Retry(max=spec.retries, interval=list(spec.retry_intervals_s)),
+        retry=Retry(max=spec.retries),
         meta={"kind": kind, "payload": payload, "progress": 0.0, "message": "queued"},
         description=f"{kind} {json.dumps(payload, sort_keys=True)}",
     )
@@ -128,15 +140,13 @@ def stop_job(redis: Redis, job_id: str) -> str:
     job = Job.fetch(job_id, connection=redis)  # raises NoSuchJobError
     status = job.get_status()
     if status == JobStatus.STARTED:
-        try:
+        with contextlib.suppress(InvalidJobOperation):  # it ended meanwhile
             send_stop_job_command(redis, job_id)
-        except InvalidJobOperation:
-            pass
         return "stopping"
     if status in ACTIVE_STATES:
         job.cancel()
         return "canceled"
-    return status.value if status is not None else "unknown"
+    return str(status.value) if status is not None else "unknown"
 
 
 def report_progress(fraction: float, message: str = "") -> None:
@@ -147,7 +157,7 @@ def report_progress(fraction: float, message: str = "") -> None:
     job.meta["progress"] = max(0.0, min(1.0, float(fraction)))
     job.meta["message"] = message
     job.meta["updated_at"] = time.time()
-    job.save_meta()
+    job.save_meta()  # type: ignore[no-untyped-call]  # rq leaves it unannotated
 
 
 def record_error(message: str) -> None:
@@ -156,14 +166,34 @@ def record_error(message: str) -> None:
     if job is None:
         return
     job.meta["error"] = message
-    job.save_meta()
+    job.save_meta()  # type: ignore[no-untyped-call]  # rq leaves it unannotated
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (no-op elsewhere).
+
+    RQ runs each job in a forked "work horse" in its own process group, and only the parent
+    refreshes the job's heartbeat. If the parent is killed, an orphaned horse would keep working
+    while another worker re-runs the abandoned job: the work would run twice at once.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 class ShortHeartbeatWorker(Worker):
-    """RQ worker whose job heartbeats expire after seconds, not RQ's fixed 60 s floor."""
+    """RQ worker whose job heartbeats expire after seconds, not RQ's fixed 60 s floor, and
+    whose work horse never outlives it."""
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         return int(self.job_monitoring_interval + HEARTBEAT_GRACE_S)
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        _die_with_parent()
+        super().main_work_horse(job, queue)
 
 
 def run_worker(redis: Redis, queues: list[str], burst: bool = False) -> None:
@@ -173,8 +203,11 @@ def run_worker(redis: Redis, queues: list[str], burst: bool = False) -> None:
         connection=redis,
         job_monitoring_interval=JOB_MONITORING_INTERVAL_S,
         maintenance_interval=MAINTENANCE_INTERVAL_S,
+        # an idle worker blocks on the queue for worker_ttl - 15 s before it can sweep the
+        # registries; keep that short so abandoned jobs are noticed within seconds
+        worker_ttl=MAINTENANCE_INTERVAL_S + 15,
     )
-    worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    worker.work(burst=burst, with_scheduler=False, logging_level="INFO")
 
 
 def job_entrypoint(func: Any) -> Any:

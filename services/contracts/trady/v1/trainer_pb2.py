@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from services.contracts.trady.v1 import common_pb2 as trady_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16trady/v1/trainer.proto\x12\x08trady.v1\x1a\x15trady/v1/common.proto\"W\n\x0cTrainRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\"\n\x05range\x18\x02 \x01(\x0b\x32\x13.trady.v1.TimeRange\x12\x13\n\x0b\x63onfig_yaml\x18\x03 \x01(\t\"3\n\rTrainResponse\x12\"\n\x05model\x18\x01 \x01(\x0b\x32\x13.trady.v1.ModelInfo\"\xa0\x03\n\tModelInfo\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x15\n\rartifact_path\x18\x04 \x01(\t\x12\x14\n\x0csidecar_path\x18\x05 \x01(\t\x12\x15\n\rcreated_at_ms\x18\x06 \x01(\x03\x12\x11\n\tis_active\x18\x07 \x01(\x08\x12\x31\n\x07metrics\x18\x08 \x03(\x0b\x32 .trady.v1.ModelInfo.MetricsEntry\x12\x15\n\rfeature_names\x18\t \x03(\t\x12\x12\n\nlabel_json\x18\n \x01(\t\x12\x13\n\x0bparams_json\x18\x0b \x01(\t\x12\'\n\ndata_range\x18\x0c \x01(\x0b\x32\x13.trady.v1.TimeRange\x12\'\n\ntest_range\x18\r \x01(\x0b\x32\x13.trady.v1.TimeRange\x12\x16\n\x0e\x66\x65\x61ture_set_id\x18\x0e \x01(\t\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"#\n\x11ListModelsRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\"9\n\x12ListModelsResponse\x12#\n\x06models\x18\x01 \x03(\x0b\x32\x13.trady.v1.ModelInfo\"\"\n\x0fGetModelRequest\x12\x0f\n\x07version\x18\x01 \x01(\t\"=\n\x14\x41\x63tivateModelRequest\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x14\n\x0c\x61\x63tivated_by\x18\x02 \x01(\t\"U\n\x15\x41\x63tivateModelResponse\x12\"\n\x05model\x18\x01 \x01(\x0b\x32\x13.trady.v1.ModelInfo\x12\x18\n\x10previous_version\x18\x02 \x01(\t\"\'\n\x15GetActiveModelRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\"(\n\x16ListActivationsRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\"v\n\nActivation\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x18\n\x10previous_version\x18\x03 \x01(\t\x12\x14\n\x0c\x61\x63tivated_by\x18\x04 \x01(\t\x12\x17\n\x0f\x61\x63tivated_at_ms\x18\x05 \x01(\x03\"D\n\x17ListActivationsResponse\x12)\n\x0b\x61\x63tivations\x18\x01 \x03(\x0b\x32\x14.trady.v1.Activation2\xc1\x03\n\x0eTrainerService\x12\x38\n\x05Train\x12\x16.trady.v1.TrainRequest\x1a\x17.trady.v1.TrainResponse\x12G\n\nListModels\x12\x1b.trady.v1.ListModelsRequest\x1a\x1c.trady.v1.ListModelsResponse\x12:\n\x08GetModel\x12\x19.trady.v1.GetModelRequest\x1a\x13.trady.v1.ModelInfo\x12P\n\rActivateModel\x12\x1e.trady.v1.ActivateModelRequest\x1a\x1f.trady.v1.ActivateModelResponse\x12\x46\n\x0eGetActiveModel\x12\x1f.trady.v1.GetActiveModelRequest\x1a\x13.trady.v1.ModelInfo\x12V\n\x0fListActivations\x12 .trady.v1.ListActivationsRequest\x1a!.trady.v1.ListActivationsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16trady/v1/trainer.proto\x12\x08trady.v1\x1a\x15trady/v1/common.proto\"W\n\x0cTrainRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\"\n\x05range\x18\x02 \x01(\x0b\x32\x13.trady.v1.TimeRange\x12\x13\n\x0b\x63onfig_yaml\x18\x03 \x01(\t\"3\n\rTrainResponse\x12\"\n\x05model\x18\x01 \x01(\x0b\x32\x13.trady.v1.ModelInfo\"\xcb\x03\n\tModelInfo\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x15\n\rartifact_path\x18\x04 \x01(\t\x12\x14\n\x0csidecar_path\x18\x05 \x01(\t\x12\x15\n\rcreated_at_ms\x18\x06 \x01(\x03\x12\x11\n\tis_active\x18\x07 \x01(\x08\x12\x31\n\x07metrics\x18\x08 \x03(\x0b\x32 .trady.v1.ModelInfo.MetricsEntry\x12\x15\n\rfeature_names\x18\t \x03(\t\x12\x12\n\nlabel_json\x18\n \x01(\t\x12\x13\n\x0bparams_json\x18\x0b \x01(\t\x12\'\n\ndata_range\x18\x0c \x01(\x0b\x32\x13.trady.v1.TimeRange\x12\'\n\ntest_range\x18\r \x01(\x0b\x32\x13.trady.v1.TimeRange\x12\x16\n\x0e\x66\x65\x61ture_set_id\x18\x0e \x01(\t\x12\x16\n\x0esidecar_sha256\x18\x0f \x01(\t\x12\x11\n\tthreshold\x18\x10 \x01(\x01\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"#\n\x11ListModelsRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\"9\n\x12ListModelsResponse\x12#\n\x06models\x18\x01 \x03(\x0b\x32\x13.trady.v1.ModelInfo\"\"\n\x0fGetModelRequest\x12\x0f\n\x07version\x18\x01 \x01(\t\"=\n\x14\x41\x63tivateModelRequest\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x14\n\x0c\x61\x63tivated_by\x18\x02 \x01(\t\"U\n\x15\x41\x63tivateModelResponse\x12\"\n\x05model\x18\x01 \x01(\x0b\x32\x13.trady.v1.ModelInfo\x12\x18\n\x10previous_version\x18\x02 \x01(\t\"\'\n\x15GetActiveModelRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\"(\n\x16ListActivationsRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\"v\n\nActivation\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x18\n\x10previous_version\x18\x03 \x01(\t\x12\x14\n\x0c\x61\x63tivated_by\x18\x04 \x01(\t\x12\x17\n\x0f\x61\x63tivated_at_ms\x18\x05 \x01(\x03\"D\n\x17ListActivationsResponse\x12)\n\x0b\x61\x63tivations\x18\x01 \x03(\x0b\x32\x14.trady.v1.Activation2\xc1\x03\n\x0eTrainerService\x12\x38\n\x05Train\x12\x16.trady.v1.TrainRequest\x1a\x17.trady.v1.TrainResponse\x12G\n\nListModels\x12\x1b.trady.v1.ListModelsRequest\x1a\x1c.trady.v1.ListModelsResponse\x12:\n\x08GetModel\x12\x19.trady.v1.GetModelRequest\x1a\x13.trady.v1.ModelInfo\x12P\n\rActivateModel\x12\x1e.trady.v1.ActivateModelRequest\x1a\x1f.trady.v1.ActivateModelResponse\x12\x46\n\x0eGetActiveModel\x12\x1f.trady.v1.GetActiveModelRequest\x1a\x13.trady.v1.ModelInfo\x12V\n\x0fListActivations\x12 .trady.v1.ListActivationsRequest\x1a!.trady.v1.ListActivationsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,27 +39,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TRAINRESPONSE']._serialized_start=148
   _globals['_TRAINRESPONSE']._serialized_end=199
   _globals['_MODELINFO']._serialized_start=202
-  _globals['_MODELINFO']._serialized_end=618
-  _globals['_MODELINFO_METRICSENTRY']._serialized_start=572
-  _globals['_MODELINFO_METRICSENTRY']._serialized_end=618
-  _globals['_LISTMODELSREQUEST']._serialized_start=620
-  _globals['_LISTMODELSREQUEST']._serialized_end=655
-  _globals['_LISTMODELSRESPONSE']._serialized_start=657
-  _globals['_LISTMODELSRESPONSE']._serialized_end=714
-  _globals['_GETMODELREQUEST']._serialized_start=716
-  _globals['_GETMODELREQUEST']._serialized_end=750
-  _globals['_ACTIVATEMODELREQUEST']._serialized_start=752
-  _globals['_ACTIVATEMODELREQUEST']._serialized_end=813
-  _globals['_ACTIVATEMODELRESPONSE']._serialized_start=815
-  _globals['_ACTIVATEMODELRESPONSE']._serialized_end=900
-  _globals['_GETACTIVEMODELREQUEST']._serialized_start=902
-  _globals['_GETACTIVEMODELREQUEST']._serialized_end=941
-  _globals['_LISTACTIVATIONSREQUEST']._serialized_start=943
-  _globals['_LISTACTIVATIONSREQUEST']._serialized_end=983
-  _globals['_ACTIVATION']._serialized_start=985
-  _globals['_ACTIVATION']._serialized_end=1103
-  _globals['_LISTACTIVATIONSRESPONSE']._serialized_start=1105
-  _globals['_LISTACTIVATIONSRESPONSE']._serialized_end=1173
-  _globals['_TRAINERSERVICE']._serialized_start=1176
-  _globals['_TRAINERSERVICE']._serialized_end=1625
+  _globals['_MODELINFO']._serialized_end=661
+  _globals['_MODELINFO_METRICSENTRY']._serialized_start=615
+  _globals['_MODELINFO_METRICSENTRY']._serialized_end=661
+  _globals['_LISTMODELSREQUEST']._serialized_start=663
+  _globals['_LISTMODELSREQUEST']._serialized_end=698
+  _globals['_LISTMODELSRESPONSE']._serialized_start=700
+  _globals['_LISTMODELSRESPONSE']._serialized_end=757
+  _globals['_GETMODELREQUEST']._serialized_start=759
+  _globals['_GETMODELREQUEST']._serialized_end=793
+  _globals['_ACTIVATEMODELREQUEST']._serialized_start=795
+  _globals['_ACTIVATEMODELREQUEST']._serialized_end=856
+  _globals['_ACTIVATEMODELRESPONSE']._serialized_start=858
+  _globals['_ACTIVATEMODELRESPONSE']._serialized_end=943
+  _globals['_GETACTIVEMODELREQUEST']._serialized_start=945
+  _globals['_GETACTIVEMODELREQUEST']._serialized_end=984
+  _globals['_LISTACTIVATIONSREQUEST']._serialized_start=986
+  _globals['_LISTACTIVATIONSREQUEST']._serialized_end=1026
+  _globals['_ACTIVATION']._serialized_start=1028
+  _globals['_ACTIVATION']._serialized_end=1146
+  _globals['_LISTACTIVATIONSRESPONSE']._serialized_start=1148
+  _globals['_LISTACTIVATIONSRESPONSE']._serialized_end=1216
+  _globals['_TRAINERSERVICE']._serialized_start=1219
+  _globals['_TRAINERSERVICE']._serialized_end=1668
 # @@protoc_insertion_point(module_scope)

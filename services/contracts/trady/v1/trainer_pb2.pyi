@@ -24,7 +24,7 @@ class TrainResponse(_message.Message):
     def __init__(self, model: _Optional[_Union[ModelInfo, _Mapping]] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("version", "symbol", "sha256", "artifact_path", "sidecar_path", "created_at_ms", "is_active", "metrics", "feature_names", "label_json", "params_json", "data_range", "test_range", "feature_set_id")
+    __slots__ = ("version", "symbol", "sha256", "artifact_path", "sidecar_path", "created_at_ms", "is_active", "metrics", "feature_names", "label_json", "params_json", "data_range", "test_range", "feature_set_id", "sidecar_sha256", "threshold")
     class MetricsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -46,6 +46,8 @@ class ModelInfo(_message.Message):
     DATA_RANGE_FIELD_NUMBER: _ClassVar[int]
     TEST_RANGE_FIELD_NUMBER: _ClassVar[int]
     FEATURE_SET_ID_FIELD_NUMBER: _ClassVar[int]
+    SIDECAR_SHA256_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     version: str
     symbol: str
     sha256: str
@@ -60,7 +62,9 @@ class ModelInfo(_message.Message):
     data_range: _common_pb2.TimeRange
     test_range: _common_pb2.TimeRange
     feature_set_id: str
-    def __init__(self, version: _Optional[str] = ..., symbol: _Optional[str] = ..., sha256: _Optional[str] = ..., artifact_path: _Optional[str] = ..., sidecar_path: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., is_active: _Optional[bool] = ..., metrics: _Optional[_Mapping[str, float]] = ..., feature_names: _Optional[_Iterable[str]] = ..., label_json: _Optional[str] = ..., params_json: _Optional[str] = ..., data_range: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., test_range: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., feature_set_id: _Optional[str] = ...) -> None: ...
+    sidecar_sha256: str
+    threshold: float
+    def __init__(self, version: _Optional[str] = ..., symbol: _Optional[str] = ..., sha256: _Optional[str] = ..., artifact_path: _Optional[str] = ..., sidecar_path: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., is_active: _Optional[bool] = ..., metrics: _Optional[_Mapping[str, float]] = ..., feature_names: _Optional[_Iterable[str]] = ..., label_json: _Optional[str] = ..., params_json: _Optional[str] = ..., data_range: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., test_range: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., feature_set_id: _Optional[str] = ..., sidecar_sha256: _Optional[str] = ..., threshold: _Optional[float] = ...) -> None: ...
 
 class ListModelsRequest(_message.Message):
     __slots__ = ("symbol",)

@@ -1,0 +1,50 @@
+"""Queue jobs of the backtester (queue "backtest"); producers enqueue them by dotted path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from services.backtester.main import QUEUE_NAME, backtester_service
+from services.backtester.settings import BacktesterSettings
+from services.common.errors import InvalidInput
+from services.common.queue import job_entrypoint, report_progress
+
+QUEUE = QUEUE_NAME
+
+
+class BacktestPayload(BaseModel):
+    """The job's JSON payload; zero/empty values mean "default", as in the gRPC request."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    symbol: str = Field(min_length=1)
+    model_version: str = ""
+    start_ms: int = Field(default=0, ge=0)
+    end_ms: int = Field(default=0, ge=0)
+    threshold: float = Field(default=0.0, ge=0.0, le=1.0)
+    holding_bars: int = Field(default=0, ge=0)
+    fee_bps: float = -1.0
+    run_id: str = ""
+
+
+@job_entrypoint
+def run_backtest(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run one backtest; returns run_id, report_json_path, report_html_path, summary,
+    model_version and warnings. Bad payloads, unknown models and conflicts fail at once."""
+    try:
+        args = BacktestPayload.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidInput(f"invalid backtest payload: {exc}") from exc
+    report_progress(0.0, "starting")
+    with backtester_service(BacktesterSettings()) as service:
+        outcome = service.run(**args.model_dump(), progress=report_progress)
+    return {
+        "run_id": outcome.run_id,
+        "report_json_path": outcome.report_json_path,
+        "report_html_path": outcome.report_html_path,
+        "summary": dict(outcome.summary),
+        "model_version": outcome.model_version,
+        "warnings": list(outcome.warnings),
+    }

@@ -1,0 +1,143 @@
+"""`make demo`: the whole pipeline on the bundled real data, driven only over HTTP.
+
+Starts the stack as local processes (embedded defaults: SQLite registry, a private data folder
+under var/demo), uploads the sample trades and 91 days of BTCUSDT 1m candles, trains, activates,
+predicts, backtests, prints a summary, and stops everything it started.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from services.cli.api import ApiError, GatewayApi
+from services.cli.stack import REPO, StackConfig, StackError, down, up
+
+SAMPLE = REPO / "data" / "sample"
+SYMBOL = "BTCUSDT"
+BAR_WIDTH = 30
+
+
+def _bar(fraction: float) -> str:
+    done = int(round(fraction * BAR_WIDTH))
+    return "[" + "#" * done + "-" * (BAR_WIDTH - done) + f"] {fraction * 100:5.1f}%"
+
+
+def _progress(label: str) -> Any:
+    """A progress bar redrawn in place on a terminal; one line per change when piped."""
+    last = {"line": ""}
+    live = sys.stdout.isatty()
+
+    def show(view: dict[str, Any]) -> None:
+        line = (
+            f"  {label:<10} {_bar(view.get('progress', 0.0))} {view.get('status', ''):<9} "
+            f"{(view.get('message') or '')[:48]}"
+        )
+        if line == last["line"]:
+            return
+        last["line"] = line
+        done = view.get("status") in {"finished", "failed", "stopped", "canceled"}
+        if live:
+            print("\r" + line.ljust(110), end="\n" if done else "", flush=True)
+        elif done:
+            print(line, flush=True)
+
+    return show
+
+
+def sample_files() -> list[tuple[Path, str]]:
+    trades = sorted((SAMPLE / "trades").glob("*.csv.gz"))
+    candles = sorted((SAMPLE / "candles").glob("*.feather"))
+    return [(path, "trades") for path in trades] + [(path, "candles") for path in candles]
+
+
+def run_pipeline(api: GatewayApi, out: Any = print) -> dict[str, Any]:
+    """Upload -> train -> activate -> predict -> backtest, all through the gateway."""
+    out(f"1. uploading the bundled real data for {SYMBOL}")
+    for path, kind in sample_files():
+        accepted = api.upload(path, SYMBOL, kind)
+        view = api.wait(accepted["id"], _progress(kind))
+        result = view["result"] or {}
+        out(
+            f"     {path.name}: {result.get('rows_stored', 0):,} new rows "
+            f"({result.get('duplicates', 0):,} duplicates), "
+            f"{result.get('bars_1m', 0):,} 1m bars stored"
+        )
+    out("2. training (features -> LightGBM on a time-ordered, purged split)")
+    train = api.start_job("train", {"symbol": SYMBOL})
+    model = api.wait(train["id"], _progress("train"))["result"]
+    metrics = model.get("metrics", {})
+    auc, log_loss = metrics.get("auc", float("nan")), metrics.get("log_loss", float("nan"))
+    out(
+        f"     model {model['version']} registered inactive; "
+        f"test AUC {auc:.3f}, log loss {log_loss:.3f}"
+    )
+    out("3. activating it (a deliberate act, recorded with who did it)")
+    activated = api.activate(model["version"])
+    out(
+        f"     active: {activated['model']['version']} (previous: "
+        f"{activated['previous_version'] or 'none'})"
+    )
+    out("4. predicting from the latest stored feature vector")
+    prediction = api.predict(SYMBOL)
+    out(
+        f"     P(up) = {prediction['probability']:.4f}, signal = {prediction['signal']} "
+        f"(threshold {prediction['threshold']:.2f}, model {prediction['model_version']})"
+    )
+    out("5. backtesting the active model on its held-out test period")
+    backtest = api.start_job("backtest", {"symbol": SYMBOL})
+    result = api.wait(backtest["id"], _progress("backtest"))["result"]
+    return {"model": model, "prediction": prediction, "backtest": result}
+
+
+def print_summary(outcome: dict[str, Any]) -> None:
+    backtest = outcome["backtest"]
+    summary = backtest.get("summary", {})
+    rows = [
+        ("total return", f"{summary.get('total_return', 0.0):+.2%}"),
+        ("buy & hold", f"{summary.get('buy_hold_return', 0.0):+.2%}"),
+        ("Sharpe (ann.)", f"{summary.get('sharpe', 0.0):.2f}"),
+        ("max drawdown", f"{summary.get('max_drawdown', 0.0):.2%}"),
+        ("win rate", f"{summary.get('win_rate', 0.0):.1%}"),
+        ("trades", f"{int(summary.get('trades', 0))}"),
+        ("exposure", f"{summary.get('exposure', 0.0):.1%}"),
+    ]
+    print("\nBacktest summary (out-of-sample)")
+    for name, value in rows:
+        print(f"  {name:<15}{value:>12}")
+    print(f"\n  report.html: {backtest['report_html_path']}")
+    print(f"  report.json: {backtest['report_json_path']}")
+
+
+def main() -> int:
+    state_dir = REPO / "var" / "demo"
+    if state_dir.exists():
+        shutil.rmtree(state_dir)  # a fresh, reproducible run; never touches var/data
+    config = StackConfig(state_dir=state_dir, data_dir=state_dir / "data", free_ports=True)
+    started = time.monotonic()
+    print("Starting the Trady stack as local processes (logs in var/demo/logs) ...")
+    try:
+        state = up(config, on_progress=lambda msg: print(f"  {msg}"))
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"  gateway ready at {state.gateway_url}\n")
+    api = GatewayApi(state.gateway_url, state.admin_key)
+    try:
+        outcome = run_pipeline(api)
+        print_summary(outcome)
+    except ApiError as exc:
+        print(f"\nerror: {exc}\n(see the logs in {state_dir / 'logs'})", file=sys.stderr)
+        return 1
+    finally:
+        api.close()
+        down(state_dir, state)
+    print(f"\nDone in {time.monotonic() - started:.0f} s; the stack is stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

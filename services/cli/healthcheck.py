@@ -1,0 +1,45 @@
+"""Container healthchecks: `python -m services.cli.healthcheck grpc HOST:PORT` or
+`... http URL`. Exit 0 when healthy, 1 otherwise (compose and k8s read the exit code)."""
+
+from __future__ import annotations
+
+import sys
+
+import grpc
+import httpx
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+TIMEOUT_S = 3.0
+
+
+def grpc_ok(address: str) -> bool:
+    with grpc.insecure_channel(address) as channel:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=""), timeout=TIMEOUT_S
+            )
+        except grpc.RpcError:
+            return False
+    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+
+def http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=TIMEOUT_S).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2 or args[0] not in {"grpc", "http"}:
+        print(
+            "usage: python -m services.cli.healthcheck grpc HOST:PORT | http URL", file=sys.stderr
+        )
+        return 2
+    healthy = grpc_ok(args[1]) if args[0] == "grpc" else http_ok(args[1])
+    return 0 if healthy else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,166 @@
+"""The feature dataset: its metadata, its identity, and its pure assembly from bars.
+
+A dataset has one row per 1m bar: prices (for the backtester, not features), the feature
+columns in a fixed order, then the label. `feature_set_id` names the feature *definition*
+(config + code version) so a model trained on one definition is never fed another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import polars as pl
+
+from services.features.domain.config import FeaturesConfig, FeatureSettings
+from services.features.domain.labels import LABEL, forward_return_label, label_definition
+from services.features.domain.multitimeframe import (
+    TIME,
+    TIME_DTYPE,
+    feature_names,
+    join_timeframes,
+)
+
+FEATURE_CODE_VERSION = "1"
+"""Bump whenever indicator code changes what a feature means, so old models are refused."""
+
+PRICE_COLUMNS = ["open", "high", "low", "close", "volume"]
+BASE_TIMEFRAME = "1m"
+
+
+@dataclass(frozen=True)
+class DatasetMeta:
+    """What dataset.json records about a stored dataset."""
+
+    symbol: str
+    feature_names: list[str]
+    label_name: str
+    label: dict[str, Any]
+    feature_set_id: str
+    config: dict[str, Any]
+    rows: int
+    first_ms: int
+    last_ms: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> DatasetMeta:
+        """Raises KeyError/TypeError/ValueError on a malformed document."""
+        return cls(
+            symbol=str(raw["symbol"]),
+            feature_names=[str(n) for n in raw["feature_names"]],
+            label_name=str(raw["label_name"]),
+            label=dict(raw["label"]),
+            feature_set_id=str(raw["feature_set_id"]),
+            config=dict(raw["config"]),
+            rows=int(raw["rows"]),
+            first_ms=int(raw["first_ms"]),
+            last_ms=int(raw["last_ms"]),
+        )
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """Result of a build: the stored dataset's metadata and where it lives."""
+
+    symbol: str
+    dataset_path: str
+    rows: int
+    feature_names: list[str]
+    label_name: str
+    label: dict[str, Any]
+    first_ms: int
+    last_ms: int
+    feature_set_id: str
+
+
+@dataclass(frozen=True)
+class LatestFeatures:
+    """The newest complete feature vector; `timestamp_ms` is its row's open time (the values
+    are as of that bar's close, one minute later)."""
+
+    symbol: str
+    timestamp_ms: int
+    feature_names: list[str]
+    values: list[float]
+    feature_set_id: str
+
+
+def feature_set_id(config: FeaturesConfig) -> str:
+    """sha256 (hex) of the canonical JSON of the features config and FEATURE_CODE_VERSION."""
+    canonical = json.dumps(
+        {"code_version": FEATURE_CODE_VERSION, "features": config.model_dump(mode="json")},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def assemble_dataset(bars: Mapping[str, pl.LazyFrame], settings: FeatureSettings) -> pl.DataFrame:
+    """Bars of each timeframe -> the dataset frame, collected once.
+
+    Args:
+        bars: bar frames by timeframe; "1m" is required (it gives the rows) and every
+            configured timeframe must be present.
+    Returns:
+        open_time, open, high, low, close, volume, the features (non-finite values as null),
+        then `label` (Int8, null where its horizon bar does not exist).
+    Raises:
+        ValueError: a needed timeframe is missing.
+    """
+    if BASE_TIMEFRAME not in bars:
+        raise ValueError("1m bars are required: dataset rows are 1m bars")
+    names = feature_names(settings.features)
+    base = (
+        bars[BASE_TIMEFRAME]
+        .select(pl.col(TIME).cast(TIME_DTYPE), *(pl.col(c).cast(pl.Float64) for c in PRICE_COLUMNS))
+        .sort(TIME)
+    )
+    joined = join_timeframes(base, bars, config=settings.features)
+    labelled = forward_return_label(
+        joined,
+        horizon_steps=settings.label.horizon_steps,
+        return_threshold=settings.label.return_threshold,
+    )
+    # A zero price or volume could yield inf/NaN; downstream treats null as "unknown".
+    finite = [
+        pl.when(pl.col(n).is_finite()).then(pl.col(n)).otherwise(None).alias(n) for n in names
+    ]
+    return labelled.select(pl.col(TIME), *PRICE_COLUMNS, *finite, pl.col(LABEL)).collect()
+
+
+def dataset_meta(symbol: str, frame: pl.DataFrame, settings: FeatureSettings) -> DatasetMeta:
+    """Metadata for an assembled dataset (frame must have at least one row)."""
+    times = frame.get_column(TIME).dt.epoch("ms")
+    # Series.min()/max() are typed as any scalar; on Int64 epochs they are ints.
+    return DatasetMeta(
+        symbol=symbol,
+        feature_names=feature_names(settings.features),
+        label_name=LABEL,
+        label=label_definition(settings.label),
+        feature_set_id=feature_set_id(settings.features),
+        config=settings.as_dict(),
+        rows=frame.height,
+        first_ms=int(times.min()),  # type: ignore[arg-type]
+        last_ms=int(times.max()),  # type: ignore[arg-type]
+    )
+
+
+def latest_complete(frame: pl.DataFrame, meta: DatasetMeta) -> LatestFeatures | None:
+    """The newest row whose features are all non-null, or None if there is none."""
+    complete = frame.filter(pl.all_horizontal(pl.col(meta.feature_names).is_not_null()))
+    if complete.is_empty():
+        return None
+    row = complete.sort(TIME).tail(1)
+    return LatestFeatures(
+        symbol=meta.symbol,
+        timestamp_ms=int(row.get_column(TIME).dt.epoch("ms").item()),
+        feature_names=list(meta.feature_names),
+        values=[float(row.get_column(n).item()) for n in meta.feature_names],
+        feature_set_id=meta.feature_set_id,
+    )

@@ -1,0 +1,100 @@
+"""Request and response bodies of the public HTTP API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SYMBOL_PATTERN = r"^[A-Z0-9]{2,20}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def to_ms(value: datetime | None) -> int:
+    """Datetime -> Unix ms (naive values are taken as UTC); None -> 0 (unbounded)."""
+    if value is None:
+        return 0
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp() * 1000)
+
+
+class _SymbolRequest(_Strict):
+    symbol: str = Field(pattern=SYMBOL_PATTERN, examples=["BTCUSDT"])
+
+    @field_validator("symbol", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class _RangeRequest(_SymbolRequest):
+    start: datetime | None = Field(None, description="inclusive; ISO 8601 or Unix seconds")
+    end: datetime | None = Field(None, description="exclusive; ISO 8601 or Unix seconds")
+
+    def range_payload(self) -> dict[str, Any]:
+        return {"symbol": self.symbol, "start_ms": to_ms(self.start), "end_ms": to_ms(self.end)}
+
+
+class FeaturesJobRequest(_RangeRequest):
+    config_yaml: str = ""
+
+    def payload(self) -> dict[str, Any]:
+        return {**self.range_payload(), "config_yaml": self.config_yaml}
+
+
+class TrainJobRequest(FeaturesJobRequest):
+    pass
+
+
+class BacktestJobRequest(_RangeRequest):
+    model_version: str = Field("", description="empty = the symbol's active model")
+    threshold: float = Field(0.0, ge=0.0, le=1.0, description="0 = the model's threshold")
+    holding_bars: int = Field(0, ge=0, description="0 = the configured holding period")
+    fee_bps: float = Field(-1.0, description="per side; negative = configured default")
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            **self.range_payload(),
+            "model_version": self.model_version,
+            "threshold": self.threshold,
+            "holding_bars": self.holding_bars,
+            "fee_bps": self.fee_bps,
+        }
+
+
+class IngestJobRequest(_SymbolRequest):
+    upload: str = Field(description="name of a file under the data root's uploads/ folder")
+    kind: Literal["auto", "trades", "candles"] = "auto"
+
+
+class PredictRequest(_SymbolRequest):
+    features: dict[str, float] | None = Field(
+        None, description="feature name -> value; omit to use the latest stored vector"
+    )
+
+
+class JobAccepted(BaseModel):
+    id: str
+    kind: str
+    status: str
+    status_url: str
+
+
+class JobView(BaseModel):
+    id: str
+    kind: str | None
+    status: str
+    progress: float
+    message: str
+    payload: dict[str, Any] | None
+    enqueued_at: str | None
+    started_at: str | None
+    ended_at: str | None
+    retries_left: int | None
+    result: Any = None
+    error: str | None = None

@@ -1,0 +1,37 @@
+"""What the ingest use cases return: plain frozen dataclasses with JSON-able fields (times as
+int Unix ms, UTC), shared by the service, the typed client and the worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """The outcome of ingesting one file.
+
+    `rows_stored` counts rows that changed the store (new trades; candles that added or
+    corrected a minute); `duplicates` = `rows_read` - `rows_stored` (already stored, or for
+    candles, a minute that already has a bar built from trades). `first_ms`/`last_ms` span
+    the file's rows; `bars_1m` is the symbol's 1m bar count after the ingest.
+    """
+
+    symbol: str
+    kind: str  # "trades" | "candles"
+    rows_read: int
+    rows_stored: int
+    duplicates: int
+    first_ms: int
+    last_ms: int
+    bars_1m: int
+
+
+@dataclass(frozen=True)
+class SymbolCoverage:
+    """A symbol with stored bars: how many 1m bars, their open-time span, stored trades."""
+
+    symbol: str
+    bars_1m: int
+    first_ms: int
+    last_ms: int
+    trades: int

@@ -1,0 +1,186 @@
+"""The one place that reads and writes ingest's files under the data root:
+
+    trades/{SYMBOL}/date={YYYY-MM-DD}.parquet   validated, de-duplicated trades of one UTC day
+    bars/{SYMBOL}/{tf}.parquet                  bars of one timeframe (1m, 5m, 15m, 1h, 4h)
+    locks/ingest-{SYMBOL}.lock                  the symbol's write lock (empty file)
+
+Every write goes to a temporary file beside its target and is renamed into place, so readers
+(other services included, without any lock) always see a whole file, old or new.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from services.common.errors import InvalidInput, NotFound
+from services.ingest.domain.bars import BAR_SCHEMA, empty_bars
+from services.ingest.domain.resample import TIMEFRAMES
+from services.ingest.domain.symbols import normalize_symbol
+from services.ingest.domain.trades import TRADE_SCHEMA, empty_trades
+
+_DAY_PREFIX = "date="
+
+
+def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
+    """Write `frame` to `path` via a synced temp file and os.replace (all or nothing)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        frame.write_parquet(temp)
+        with open(temp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _read_parquet(path: Path, columns: Sequence[str] | None = None) -> pl.DataFrame:
+    # One open handle for the whole read: a concurrent os.replace cannot mix two versions.
+    with open(path, "rb") as handle:
+        return pl.read_parquet(handle, columns=list(columns) if columns else None)
+
+
+def _range(frame: pl.DataFrame, column: str, start_ms: int, end_ms: int) -> pl.DataFrame:
+    """Rows with start_ms <= column < end_ms (0 = unbounded)."""
+    if start_ms < 0 or end_ms < 0:
+        raise InvalidInput("start_ms and end_ms must be >= 0 (0 = unbounded)")
+    if start_ms and end_ms and end_ms <= start_ms:
+        raise InvalidInput(f"end_ms ({end_ms}) must be after start_ms ({start_ms})")
+    millis = pl.col(column).dt.epoch("ms")
+    if start_ms:
+        frame = frame.filter(millis >= start_ms)
+    if end_ms:
+        frame = frame.filter(millis < end_ms)
+    return frame
+
+
+class TradeStore:
+    """Stored trades, one Parquet file per symbol and UTC day (schema `TRADE_SCHEMA`).
+
+    Reads are safe at any time; read-modify-write sequences must hold `lock(symbol)`.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self._root = Path(data_dir)
+
+    @contextmanager
+    def lock(self, symbol: str) -> Iterator[None]:
+        """Exclusive write lock for a symbol's trades AND bars, across threads and processes.
+
+        flock locks an open file description, so each caller opens the lock file itself and
+        two threads of one process exclude each other just like two processes do.
+        """
+        path = self._root / "locks" / f"ingest-{normalize_symbol(symbol)}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def _dir(self, symbol: str) -> Path:
+        return self._root / "trades" / normalize_symbol(symbol)
+
+    def day_path(self, symbol: str, day: date) -> Path:
+        return self._dir(symbol) / f"{_DAY_PREFIX}{day.isoformat()}.parquet"
+
+    def days(self, symbol: str) -> list[date]:
+        """UTC days that have stored trades, ascending."""
+        folder = self._dir(symbol)
+        if not folder.is_dir():
+            return []
+        names = (p.stem for p in folder.glob(f"{_DAY_PREFIX}*.parquet"))
+        return sorted(date.fromisoformat(n[len(_DAY_PREFIX) :]) for n in names)
+
+    def read_day(self, symbol: str, day: date) -> pl.DataFrame:
+        """The day's trades in stored order, or an empty frame."""
+        path = self.day_path(symbol, day)
+        if not path.exists():
+            return empty_trades()
+        return _read_parquet(path).cast(TRADE_SCHEMA)
+
+    def write_day(self, symbol: str, day: date, trades: pl.DataFrame) -> None:
+        write_parquet_atomic(trades.select(TRADE_SCHEMA.names()), self.day_path(symbol, day))
+
+    def read(self, symbol: str, start_ms: int = 0, end_ms: int = 0) -> pl.DataFrame:
+        """Trades with start_ms <= timestamp < end_ms (0 = unbounded), sorted by time.
+
+        Raises NotFound if the symbol has no stored trades.
+        """
+        days = self.days(symbol)
+        if not days:
+            raise NotFound(f"no trades stored for {normalize_symbol(symbol)}")
+        frames = [self.read_day(symbol, day) for day in days]
+        return _range(pl.concat(frames), "timestamp", start_ms, end_ms)
+
+    def count(self, symbol: str) -> int:
+        """Number of stored trades (from Parquet metadata, without reading the rows)."""
+        paths = [self.day_path(symbol, day) for day in self.days(symbol)]
+        return sum(_row_count(path) for path in paths)
+
+
+def _row_count(path: Path) -> int:
+    return int(pl.scan_parquet(path).select(pl.len()).collect().item())
+
+
+class BarStore:
+    """Stored bars, one Parquet file per symbol and timeframe (schema `BAR_SCHEMA`).
+
+    Other services read bars through this class (read-only); only ingest writes.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self._root = Path(data_dir)
+
+    def path(self, symbol: str, timeframe: str) -> Path:
+        if timeframe not in TIMEFRAMES:
+            raise InvalidInput(
+                f"unknown timeframe {timeframe!r}; use one of {', '.join(TIMEFRAMES)}"
+            )
+        return self._root / "bars" / normalize_symbol(symbol) / f"{timeframe}.parquet"
+
+    def symbols(self) -> list[str]:
+        """Symbols that have 1m bars, sorted."""
+        folder = self._root / "bars"
+        if not folder.is_dir():
+            return []
+        return sorted(p.parent.name for p in folder.glob("*/1m.parquet"))
+
+    def read(self, symbol: str, timeframe: str, start_ms: int = 0, end_ms: int = 0) -> pl.DataFrame:
+        """Bars with start_ms <= open_time < end_ms (0 = unbounded), sorted by open_time.
+
+        Raises NotFound if the symbol has no bars, InvalidInput for a bad symbol, timeframe
+        or range.
+        """
+        path = self.path(symbol, timeframe)
+        if not path.exists():
+            raise NotFound(
+                f"no bars stored for {normalize_symbol(symbol)}; ingest trades or candles first"
+            )
+        return _range(_read_parquet(path).cast(BAR_SCHEMA), "open_time", start_ms, end_ms)
+
+    def load(self, symbol: str, timeframe: str) -> pl.DataFrame:
+        """All bars of a timeframe, or an empty frame if there are none (for merging)."""
+        path = self.path(symbol, timeframe)
+        if not path.exists():
+            return empty_bars()
+        return _read_parquet(path).cast(BAR_SCHEMA)
+
+    def write(self, symbol: str, timeframe: str, bars: pl.DataFrame) -> None:
+        write_parquet_atomic(bars.select(BAR_SCHEMA.names()), self.path(symbol, timeframe))
+
+    def open_times(self, symbol: str) -> pl.Series:
+        """The 1m open times (cheap: one column), empty if the symbol has no bars."""
+        path = self.path(symbol, "1m")
+        if not path.exists():
+            return empty_bars()["open_time"]
+        return _read_parquet(path, ["open_time"])["open_time"]

@@ -1,0 +1,162 @@
+"""The ingest use case against a real data root: idempotence, overlap, precedence of trade
+bars over candles, atomicity and the layout other services read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from services.common.errors import InvalidInput, NotFound
+from services.ingest.domain.resample import HIGHER_TIMEFRAMES, resample
+from services.ingest.store import BarStore, TradeStore
+from tests.integration.ingest.helpers import (
+    SPOT,
+    SYMBOL,
+    assert_same_store,
+    build_service,
+    sample_lines,
+    snapshot,
+    write_slice,
+)
+
+
+def test_ingesting_the_same_file_twice_changes_nothing(data_dir: Path) -> None:
+    service = build_service(data_dir)
+    first = service.ingest_file(str(SPOT), SYMBOL)
+    before = snapshot(data_dir)
+
+    again = service.ingest_file(str(SPOT), SYMBOL)
+
+    assert (first.rows_read, first.rows_stored, first.duplicates) == (19_904, 19_904, 0)
+    assert (again.rows_read, again.rows_stored, again.duplicates) == (19_904, 0, 19_904)
+    assert again.bars_1m == first.bars_1m == 12  # 23:54 .. 00:05
+    assert snapshot(data_dir) == before
+
+
+def test_overlapping_files_equal_the_whole_file(data_dir: Path, tmp_path: Path) -> None:
+    _, lines = sample_lines()
+    half = len(lines) // 2
+    a = write_slice(tmp_path / "a.csv", 0, half + 3000)
+    b = write_slice(tmp_path / "b.csv", half - 3000, len(lines))
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    build_service(whole).ingest_file(str(SPOT), SYMBOL)
+
+    service = build_service(data_dir)
+    first = service.ingest_file(str(a), SYMBOL)
+    second = service.ingest_file(str(b), SYMBOL)
+
+    assert first.rows_stored + second.rows_stored == len(lines)
+    assert second.duplicates > 5000
+    assert_same_store(data_dir, whole)
+
+
+def test_layout_days_and_timeframes(data_dir: Path) -> None:
+    build_service(data_dir).ingest_file(str(SPOT), SYMBOL, display_name="spot.csv.gz")
+
+    day_files = sorted(p.name for p in (data_dir / "trades" / SYMBOL).iterdir())
+    assert day_files == ["date=2024-08-08.parquet", "date=2024-08-09.parquet"]
+    bars = BarStore(data_dir)
+    bars_1m = bars.read(SYMBOL, "1m")
+    assert bars_1m["trade_count"].sum() == 19_904
+    assert bars_1m["volume"].sum() == pytest.approx(TradeStore(data_dir).read(SYMBOL)["size"].sum())
+    for timeframe in HIGHER_TIMEFRAMES:
+        assert bars.read(SYMBOL, timeframe).equals(resample(bars_1m, timeframe))
+    assert not list(data_dir.rglob("*.tmp"))
+
+
+def test_bar_reads_filter_by_range_and_fail_clearly(data_dir: Path) -> None:
+    build_service(data_dir).ingest_file(str(SPOT), SYMBOL)
+    bars = BarStore(data_dir)
+    all_1m = bars.read(SYMBOL, "1m")
+    start = int(all_1m["open_time"].dt.epoch("ms")[3])
+    end = int(all_1m["open_time"].dt.epoch("ms")[6])
+
+    assert bars.read(SYMBOL, "1m", start, end).equals(all_1m.slice(3, 3))
+    assert bars.read("btcusdt", "1m", start).equals(all_1m.slice(3))
+    with pytest.raises(NotFound, match="ETHUSDT"):
+        bars.read("ETHUSDT", "1m")
+    with pytest.raises(InvalidInput, match="timeframe"):
+        bars.read(SYMBOL, "2h")
+    with pytest.raises(InvalidInput, match="end_ms"):
+        bars.read(SYMBOL, "1m", end, start)
+    assert bars.symbols() == [SYMBOL]
+
+
+def _candles_csv(path: Path, first_minute_ms: int, count: int, close: float) -> Path:
+    rows = [
+        f"{(first_minute_ms + i * 60_000) // 1000},{close},{close + 1},{close - 1},{close},2"
+        for i in range(count)
+    ]
+    path.write_text("\n".join(["timestamp,open,high,low,close,volume", *rows]) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("trades_first", [True, False])
+def test_trade_bars_win_over_candles_in_either_order(
+    data_dir: Path, tmp_path: Path, trades_first: bool
+) -> None:
+    first_minute = 1723161240000  # 2024-08-08 23:54, the spot sample's first minute
+    candles = _candles_csv(tmp_path / "c.csv", first_minute - 5 * 60_000, 30, 50_000.0)
+    service = build_service(data_dir)
+    steps = [(str(SPOT), "auto"), (str(candles), "candles")]
+    for path, kind in steps if trades_first else steps[::-1]:
+        result = service.ingest_file(path, SYMBOL, kind)
+
+    bars = BarStore(data_dir).read(SYMBOL, "1m")
+    traded = bars.filter(pl.col("trade_count").is_not_null())
+    assert result.bars_1m == bars.height == 30  # 12 traded minutes inside 30 candle minutes
+    assert traded.height == 12
+    assert (traded["close"] != 50_000.0).all()
+    assert bars.filter(pl.col("trade_count").is_null())["close"].unique().to_list() == [50_000.0]
+    five = BarStore(data_dir).read(SYMBOL, "5m")
+    # Candles 23:49-00:18, trades 23:54-00:05: 23:55 and 00:00 are all trades; 23:45,
+    # 23:50 and 00:05 mix in candle minutes, 00:10 and 00:15 are candles only.
+    assert five["trade_count"].is_not_null().to_list() == [False, False, True, True] + [False] * 3
+
+
+def test_candles_from_the_real_feather_sample(data_dir: Path) -> None:
+    from tests.integration.ingest.helpers import FEATHER
+
+    result = build_service(data_dir).ingest_file(str(FEATHER), SYMBOL)
+
+    assert (result.kind, result.rows_stored, result.bars_1m) == ("candles", 130_708, 130_708)
+    assert BarStore(data_dir).read(SYMBOL, "4h").height == 545  # 90 days * 6 + 00..16h
+    [coverage] = build_service(data_dir).symbols()
+    assert (coverage.bars_1m, coverage.trades) == (130_708, 0)
+    assert coverage.first_ms == result.first_ms == 1747699200000
+
+
+def test_a_bad_file_writes_nothing(data_dir: Path, tmp_path: Path) -> None:
+    service = build_service(data_dir)
+    service.ingest_file(str(SPOT), SYMBOL)
+    before = snapshot(data_dir)
+    header, lines = sample_lines()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([header, *lines[:500], "1723161999.5,61000,oops,Buy,PlusTick"]))
+
+    with pytest.raises(InvalidInput, match=r"^upload\.csv line 502, field 'size': 'oops'"):
+        service.ingest_file(str(bad), SYMBOL, display_name="upload.csv")
+
+    assert snapshot(data_dir) == before
+
+
+def test_missing_file_and_bad_arguments(data_dir: Path) -> None:
+    service = build_service(data_dir)
+    with pytest.raises(NotFound, match="no such file"):
+        service.ingest_file(str(data_dir / "nope.csv"), SYMBOL)
+    with pytest.raises(InvalidInput, match="invalid symbol"):
+        service.ingest_file(str(SPOT), "BTC/USDT")
+    with pytest.raises(InvalidInput, match="invalid kind"):
+        service.ingest_file(str(SPOT), SYMBOL, kind="orders")
+    with pytest.raises(InvalidInput, match="trades must be a CSV"):
+        service.ingest_file(str(_feather()), SYMBOL, kind="trades")
+    assert snapshot(data_dir) == {}
+
+
+def _feather() -> Path:
+    from tests.integration.ingest.helpers import FEATHER
+
+    return FEATHER
