@@ -8,15 +8,14 @@ keeps a retried job idempotent.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from services.common.errors import InvalidInput, NotFound
+from services.common.files import write_bytes_atomic
 
 REPORTS_DIR = "reports"
 JSON_NAME = "report.json"
@@ -72,8 +71,8 @@ class ReportStore:
         except ValueError as exc:
             raise InvalidInput(f"report of {run_id} holds a non-finite number: {exc}") from exc
         paths.json_path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(paths.html_path, page.encode())
-        _write_atomic(paths.json_path, (document + "\n").encode())
+        write_bytes_atomic(paths.html_path, page.encode())
+        write_bytes_atomic(paths.json_path, (document + "\n").encode())
         return paths
 
     def read(self, run_id: str) -> dict[str, Any]:
@@ -84,16 +83,3 @@ class ReportStore:
         except FileNotFoundError:
             raise NotFound(f"no backtest report for run {run_id!r}") from None
         return loaded
-
-
-def _write_atomic(target: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from services.cli import stack
+from services.cli.usecases import add_commands
 
 SERVICES = ["ingest", "features", "trainer", "backtester", "predictor", "gateway"]
 WORKERS = ["ingest", "features", "trainer", "backtester"]
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     work.set_defaults(fn=cmd_work)
     sub.add_parser("migrate", help="upgrade the registry schema").set_defaults(fn=cmd_migrate)
     sub.add_parser("demo", help="run the whole pipeline on bundled data").set_defaults(fn=cmd_demo)
+    add_commands(sub)
     return parser
 
 

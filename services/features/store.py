@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
 
 from services.common.errors import IntegrityFailure, NotFound
+from services.common.files import atomic_path
 from services.features.domain.dataset import DatasetMeta
 from services.features.domain.symbols import normalise_symbol
 
@@ -44,10 +42,10 @@ class DatasetStore:
         """Store a dataset and its metadata atomically (each file); returns the Parquet path."""
         target = self.dataset_path(meta.symbol)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with _atomic(target) as tmp:
+        with atomic_path(target) as tmp:
             frame.write_parquet(tmp, statistics=True)
         document = json.dumps(meta.to_dict(), indent=2, sort_keys=True).encode()
-        with _atomic(self.meta_path(meta.symbol)) as tmp:
+        with atomic_path(self.meta_path(meta.symbol)) as tmp:
             tmp.write_bytes(document)
         return target
 
@@ -113,19 +111,3 @@ def _mismatch(frame: pl.DataFrame, meta: DatasetMeta) -> str | None:
     if missing:
         return f"columns {missing} named in the metadata are missing"
     return None
-
-
-@contextmanager
-def _atomic(target: Path) -> Iterator[Path]:
-    """Yield a temp path beside `target`; on success rename it over `target`, else delete it."""
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        with open(tmp, "rb") as handle:  # on disk before the rename makes it visible
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

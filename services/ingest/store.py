@@ -11,8 +11,6 @@ Every write goes to a temporary file beside its target and is renamed into place
 from __future__ import annotations
 
 import fcntl
-import os
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -21,6 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from services.common.errors import InvalidInput, NotFound
+from services.common.files import atomic_path
 from services.ingest.domain.bars import BAR_SCHEMA, empty_bars
 from services.ingest.domain.resample import TIMEFRAMES
 from services.ingest.domain.symbols import normalize_symbol
@@ -30,16 +29,9 @@ _DAY_PREFIX = "date="
 
 
 def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
-    """Write `frame` to `path` via a synced temp file and os.replace (all or nothing)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
+    """Write `frame` to `path` all or nothing (see services.common.files)."""
+    with atomic_path(path) as temp:
         frame.write_parquet(temp)
-        with open(temp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def _read_parquet(path: Path, columns: Sequence[str] | None = None) -> pl.DataFrame:

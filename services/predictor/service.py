@@ -11,12 +11,13 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from typing import Protocol
 
 import numpy as np
 from redis import Redis
 
 from services.common.errors import Conflict, InvalidInput, Unavailable
-from services.features.client import FeaturesClient
+from services.features.domain.dataset import LatestFeatures
 from services.predictor.domain.prediction import (
     LoadedModelInfo,
     Prediction,
@@ -44,6 +45,13 @@ def _no_active_model(symbol: str) -> Conflict:
     )
 
 
+class LatestFeaturesSource(Protocol):
+    """Gives a symbol's latest stored feature vector: the features gRPC client in the stack,
+    the features service itself in one process (the `trady` command)."""
+
+    def latest(self, symbol: str) -> LatestFeatures: ...
+
+
 class PredictorService:
     """Predictions from each symbol's active model.
 
@@ -55,7 +63,7 @@ class PredictorService:
     def __init__(
         self,
         registry: RegistryRepository,
-        features_client: FeaturesClient,
+        features_client: LatestFeaturesSource,
         loader: Loader = load_verified,
         *,
         miss_recheck_s: float = MISS_RECHECK_S,

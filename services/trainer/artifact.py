@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ import lightgbm
 import numpy as np
 
 from services.common.errors import IntegrityFailure, InvalidInput, NotFound
+from services.common.files import write_bytes_atomic
 
 MODEL_FILENAME = "model.txt"
 SIDECAR_FILENAME = "model.json"
@@ -72,20 +71,6 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
-    """Write beside the target and rename, so readers never see a half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def sidecar_bytes(sidecar: dict[str, Any]) -> bytes:
     """The canonical JSON encoding of a sidecar (sorted keys; NaN is refused, not written)."""
     try:
@@ -106,8 +91,8 @@ def write_artifact(directory: Path, model_text: str, sidecar: dict[str, Any]) ->
     side_data = sidecar_bytes(sidecar)
     model_path = directory / MODEL_FILENAME
     sidecar_path = directory / SIDECAR_FILENAME
-    _write_atomic(model_path, model_data)
-    _write_atomic(sidecar_path, side_data)
+    write_bytes_atomic(model_path, model_data)
+    write_bytes_atomic(sidecar_path, side_data)
     return ArtifactFiles(model_path, sidecar_path, sha256_hex(model_data), sha256_hex(side_data))
 
 

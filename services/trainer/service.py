@@ -12,13 +12,12 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from redis import Redis
 from redis.exceptions import RedisError
 
 from services.common.errors import Conflict, IntegrityFailure, InvalidInput, NotFound
-from services.features.client import FeaturesClient
 from services.features.domain.dataset import DatasetInfo, DatasetMeta
 from services.features.domain.symbols import normalise_symbol
 from services.features.store import DatasetStore
@@ -44,10 +43,19 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class DatasetBuilder(Protocol):
+    """Builds a symbol's dataset: the features gRPC client in the deployed stack, the features
+    service itself when everything runs in one process (the `trady` command)."""
+
+    def build(
+        self, symbol: str, start_ms: int = 0, end_ms: int = 0, config_yaml: str = ""
+    ) -> DatasetInfo: ...
+
+
 class TrainerService:
     def __init__(
         self,
-        features_client: FeaturesClient,
+        features_client: DatasetBuilder,
         dataset_store: DatasetStore,
         registry: RegistryRepository,
         models_dir: Path,

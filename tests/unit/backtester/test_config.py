@@ -14,7 +14,7 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "configs" / "ml.example.yaml"
 
 def test_example_config_parses() -> None:
     config = parse_backtest_config(EXAMPLE.read_text())
-    assert config == BacktestConfig(threshold=0.55, holding_bars=15, fee_bps=5.5, slippage_bps=1.0)
+    assert config == BacktestConfig(threshold=0.30, holding_bars=15, fee_bps=5.5, slippage_bps=1.0)
 
 
 def test_missing_section_gives_defaults_and_no_horizon_override() -> None:

@@ -14,14 +14,14 @@ def test_the_example_config_parses() -> None:
     config = parse_config(EXAMPLE.read_text())
     assert config.training.test_fraction == 0.2
     assert config.training.params["objective"] == "binary"
-    assert config.threshold == 0.55  # from the backtest section
+    assert config.threshold == 0.30  # from the backtest section
 
 
 def test_missing_sections_come_from_the_base_config() -> None:
     base = parse_config(EXAMPLE.read_text())
     config = parse_config("training: {test_fraction: 0.3}", base=base)
     assert config.training.test_fraction == 0.3
-    assert config.threshold == 0.55
+    assert config.threshold == 0.30
     assert parse_config("", base=base) == base
     assert parse_config("").threshold == 0.5
 

@@ -1,0 +1,68 @@
+"""`trady` without the stack: the whole pipeline in one process, driven as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from tests.conftest import REPO, SAMPLE
+
+CANDLES = SAMPLE / "candles" / "binance_spot_BTCUSDT_1m_20250520-20250818.feather"
+ROWS = 30_000  # about 21 days: enough for the 4h EMA(50) warm-up and a held-out period
+
+
+def trady(env: dict[str, str], *args: str) -> Any:
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli.main", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_ingest_train_activate_predict_backtest(tmp_path: Path, redis_url: str) -> None:
+    candles = tmp_path / "candles.parquet"
+    pl.read_ipc(CANDLES).head(ROWS).write_parquet(candles)
+    env = {**os.environ, "TRADY_DATA_DIR": str(tmp_path / "data"), "TRADY_REDIS_URL": redis_url}
+    env.pop("DATABASE_URL", None)
+    env.pop("TRADY_DATABASE_URL", None)
+
+    [ingested] = trady(env, "ingest", str(candles), "--symbol", "btcusdt")
+    assert ingested["bars_1m"] == ROWS
+    model = trady(env, "train", "BTCUSDT")
+    assert model["is_active"] is False
+    assert [m["version"] for m in trady(env, "models")] == [model["version"]]
+
+    refused = subprocess.run(
+        [sys.executable, "-m", "services.cli.main", "predict", "BTCUSDT"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 1
+    assert "no active model for BTCUSDT" in refused.stderr
+
+    activated = trady(env, "activate", model["version"])
+    assert activated["model"]["is_active"] is True
+    assert activated["previous_version"] is None
+    prediction = trady(env, "predict", "BTCUSDT")
+    assert prediction["model_version"] == model["version"]
+    assert 0.0 <= prediction["probability"] <= 1.0
+
+    report = trady(env, "backtest", "BTCUSDT")
+    assert report["model_version"] == model["version"]
+    saved = json.loads(Path(report["report_json_path"]).read_text())
+    assert saved["summary"]["trades"] == report["summary"]["trades"]
+    assert Path(report["report_html_path"]).stat().st_size > 0
