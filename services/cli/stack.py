@@ -100,8 +100,21 @@ def _ensure_redis(config: StackConfig) -> tuple[str, int | None]:
         )
     port = _free_port()
     log = config.state_dir / "logs" / "redis.log"
+    # append-only file in the state folder: queued jobs survive a restart of this Redis too
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--dir",
+            str(config.state_dir),
+        ],
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
         start_new_session=True,

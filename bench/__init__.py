@@ -1,0 +1,1 @@
+"""Benchmarks: ours beside the peer we compete with, in the same run (see docs/benchmarks.md)."""
