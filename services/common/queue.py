@@ -127,6 +127,24 @@ def job_view(redis: Redis, job_id: str) -> dict[str, Any] | None:
     return view
 
 
+def recent_jobs(redis: Redis, queues: list[str], limit: int = 50) -> list[dict[str, Any]]:
+    """The newest jobs of these queues (queued, running, finished, failed, stopped, canceled)."""
+    ids: set[str] = set()
+    for name in queues:
+        queue = Queue(queue_name(name), connection=redis)
+        ids.update(queue.get_job_ids())
+        for registry in (
+            queue.started_job_registry,
+            queue.finished_job_registry,
+            queue.failed_job_registry,
+            queue.canceled_job_registry,
+        ):
+            ids.update(registry.get_job_ids())
+    views = [view for job_id in ids if (view := job_view(redis, job_id)) is not None]
+    views.sort(key=lambda v: v["enqueued_at"] or "", reverse=True)
+    return views[:limit]
+
+
 def _last_line(result: Any) -> str | None:
     text = getattr(result, "exc_string", None)
     if not text:

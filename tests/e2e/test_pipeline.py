@@ -183,6 +183,11 @@ def test_backtest_job_writes_reports(
     assert html.headers["content-type"].startswith("text/html")
     assert "plotly" in html.text.lower()
     assert client.get("/api/v1/reports/../registry.db").status_code == 404
+    listed = client.get("/api/v1/jobs", params={"kind": "backtest"}).json()
+    assert [j["id"] for j in listed] == [view["id"]]
+    assert listed[0]["status"] == "finished"
+    failed = client.get("/api/v1/jobs", params={"status": "failed"}).json()
+    assert {j["kind"] for j in failed} == {"ingest"}  # the bad CSV, and nothing else
 
 
 def test_a_tampered_model_is_refused(

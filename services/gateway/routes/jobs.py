@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Request, status
+from fastapi import APIRouter, Body, HTTPException, Query, Request, status
 from pydantic import ValidationError
 from redis import Redis
 from rq.exceptions import NoSuchJobError
 
-from services.common.queue import enqueue, job_view, stop_job
+from services.common.queue import enqueue, job_view, recent_jobs, stop_job
 from services.gateway.auth import AdminCaller, ClientCaller
 from services.gateway.deps import RedisConn
 from services.gateway.jobs import JOB_SPECS
@@ -62,6 +62,27 @@ def create_job(
     else:
         raise HTTPException(404, f"unknown job kind '{kind}'; one of {sorted(JOB_SPECS)}")
     return start_job(redis, request, kind, payload)
+
+
+@router.get("")
+def list_jobs(
+    _: ClientCaller,
+    redis: RedisConn,
+    kind: str | None = Query(None, description="only this kind"),
+    status: str | None = Query(None, description="only jobs in this status"),
+    limit: int = Query(50, ge=1, le=500),
+) -> list[JobView]:
+    """Recent jobs, newest first (finished ones are kept 7 days, failed ones 30)."""
+    kinds = [kind] if kind else sorted(JOB_SPECS)
+    if kind and kind not in JOB_SPECS:
+        raise HTTPException(404, f"unknown job kind '{kind}'; one of {sorted(JOB_SPECS)}")
+    queues = sorted({JOB_SPECS[k].queue for k in kinds})
+    views = [
+        v for v in recent_jobs(redis, queues, limit=10 * limit) if not kind or v["kind"] == kind
+    ]
+    if status:
+        views = [v for v in views if v["status"] == status]
+    return [JobView(**v) for v in views[:limit]]
 
 
 @router.get("/{job_id}", name="get_job")
