@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from services.cli import stack
+from services.cli import bars, stack
 from services.cli.usecases import add_commands
 
 SERVICES = ["ingest", "features", "trainer", "backtester", "predictor", "gateway"]
@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="upgrade the registry schema").set_defaults(fn=cmd_migrate)
     sub.add_parser("demo", help="run the whole pipeline on bundled data").set_defaults(fn=cmd_demo)
     add_commands(sub)
+    bars.register(sub)
     return parser
 
 

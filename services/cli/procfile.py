@@ -16,12 +16,10 @@ class ProcessSpec:
 
     @property
     def service(self) -> str:
-        """The service package this process runs (`ingest-worker` -> `ingest`)."""
-        return self.name.removesuffix("-worker")
-
-    @property
-    def is_worker(self) -> bool:
-        return self.argv[-1] == "work"
+        """The service package this process runs (`python -m services.ingest.main work` ->
+        `ingest`)."""
+        module = self.argv[self.argv.index("-m") + 1]
+        return module.split(".")[1]
 
 
 def read_procfile(path: Path = PROCFILE) -> list[ProcessSpec]:

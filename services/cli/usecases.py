@@ -53,9 +53,13 @@ def ingest(pipe: LocalPipeline, args: argparse.Namespace) -> Any:
 
 def features(pipe: LocalPipeline, args: argparse.Namespace) -> Any:
     config = Path(args.config).read_text() if args.config else ""
-    return pipe.features.build(
+    info = pipe.features.build(
         args.symbol, _ms(args.start), _ms(args.end), config, progress_bar("features")
     )
+    if not args.out:
+        return info
+    rows = pipe.features.export(args.symbol, str(args.out))
+    return {"dataset": info, "out": str(Path(args.out).resolve()), "rows_written": rows}
 
 
 def train(pipe: LocalPipeline, args: argparse.Namespace) -> Any:
@@ -113,6 +117,9 @@ def add_commands(sub: Any) -> None:
     p = command("features", features, "build a symbol's feature matrix and labels")
     ranged(p)
     p.add_argument("--config", help="ML config YAML (default: TRADY_ML_CONFIG)")
+    p.add_argument(
+        "--out", type=Path, help="also write the matrix with its labels (.csv, else Parquet)"
+    )
     p = command("train", train, "build features, train, register the model inactive")
     ranged(p)
     p.add_argument("--config", help="ML config YAML (default: TRADY_ML_CONFIG)")

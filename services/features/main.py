@@ -2,6 +2,7 @@
 
 python -m services.features.main serve          # gRPC server until SIGTERM
 python -m services.features.main work [--burst] # RQ worker on trady:features
+python -m services.features.main listen         # live: latest vectors on each closed 1m bar
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from services.common.grpc_server import Probe, run_until_signalled
 from services.common.logging import configure_logging
 from services.common.queue import run_worker
 from services.features.domain.config import FeatureSettings, load_feature_settings
+from services.features.latest_cache import LatestCache
 from services.features.service import FeatureService
 from services.features.servicer import build_server
 from services.features.settings import FeaturesSettings
@@ -41,14 +45,16 @@ def load_default_config(path: Path) -> FeatureSettings:
     return load_feature_settings(text)
 
 
-def build_service(settings: FeaturesSettings) -> FeatureService:
-    """Wire the service from settings; opens no connections."""
+def build_service(settings: FeaturesSettings, redis: Redis | None = None) -> FeatureService:
+    """Wire the service from settings; opens no connections. With `redis`, latest vectors
+    are kept in (and served from) Redis."""
     from services.ingest.store import BarStore  # the ingest service's store, read-only
 
     return FeatureService(
         bar_store=BarStore(settings.data_dir),
         dataset_store=DatasetStore(settings.data_dir),
         default_config=load_default_config(settings.ml_config),
+        latest_cache=LatestCache(redis) if redis is not None else None,
     )
 
 
@@ -64,7 +70,7 @@ def data_dir_probe(path: Path) -> Probe:
 
 def serve(settings: FeaturesSettings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    service = build_service(settings)
+    service = build_service(settings, Redis.from_url(settings.redis_url))
 
     async def run() -> None:
         # grpc.aio binds the server to the running loop, so build it inside.
@@ -83,18 +89,36 @@ def work(settings: FeaturesSettings, burst: bool) -> None:
         redis.close()
 
 
+def listen(settings: FeaturesSettings) -> None:
+    """Keep each symbol's latest vector in Redis as ingest closes 1m bars, until SIGTERM."""
+    from services.features.subscriber import listen as listen_for_bars
+
+    redis = Redis.from_url(settings.redis_url)
+    service = build_service(settings, redis)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        listen_for_bars(redis, service, stop)
+    finally:
+        redis.close()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="services.features.main", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the gRPC server until SIGTERM")
     work_parser = commands.add_parser("work", help="run the RQ worker on trady:features")
     work_parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    commands.add_parser("listen", help="update latest vectors in Redis as 1m bars close")
     args = parser.parse_args(argv)
 
     settings = FeaturesSettings()
     configure_logging("features", settings.log_level, settings.log_json)
     if args.command == "serve":
         serve(settings)
+    elif args.command == "listen":
+        listen(settings)
     else:
         work(settings, args.burst)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from services.common.errors import InvalidInput, NotFound
@@ -16,8 +17,11 @@ from services.features.domain.dataset import (
     assemble_dataset,
     dataset_meta,
     latest_complete,
+    required_timeframes,
 )
+from services.features.domain.live import latest_vector, window_start_ms
 from services.features.domain.symbols import normalise_symbol
+from services.features.latest_cache import LatestCache
 from services.features.store import DatasetStore
 
 if TYPE_CHECKING:
@@ -42,11 +46,16 @@ class FeatureService:
     """
 
     def __init__(
-        self, bar_store: BarStore, dataset_store: DatasetStore, default_config: FeatureSettings
+        self,
+        bar_store: BarStore,
+        dataset_store: DatasetStore,
+        default_config: FeatureSettings,
+        latest_cache: LatestCache | None = None,
     ) -> None:
         self._bars = bar_store
         self._datasets = dataset_store
         self._default = default_config
+        self._cache = latest_cache
         # symbol -> (dataset fingerprint, its latest vector): reading the whole Parquet file
         # per prediction would cost ~100 ms on 90 days of bars; a stat costs microseconds.
         self._latest: dict[str, tuple[tuple[int, ...], LatestFeatures]] = {}
@@ -80,11 +89,10 @@ class FeatureService:
         )
         started = time.perf_counter()
         report(0.05, "reading bars")
-        timeframes = [
-            BASE_TIMEFRAME,
-            *(t for t in settings.features.timeframes if t != BASE_TIMEFRAME),
-        ]
-        bars = {tf: self._bars.read(symbol, tf, start_ms, end_ms) for tf in timeframes}
+        bars = {
+            tf: self._bars.read(symbol, tf, start_ms, end_ms)
+            for tf in required_timeframes(settings)
+        }
         if bars[BASE_TIMEFRAME].is_empty():
             raise NotFound(f"no 1m bars for {symbol} in [{start_ms}, {end_ms}) (0 = unbounded)")
         report(0.3, f"computing features on {bars[BASE_TIMEFRAME].height} 1m bars")
@@ -114,14 +122,55 @@ class FeatureService:
             feature_set_id=meta.feature_set_id,
         )
 
-    def latest(self, symbol: str) -> LatestFeatures:
-        """The newest stored row whose features are all known.
+    def export(self, symbol: str, out: str, start_ms: int = 0, end_ms: int = 0) -> int:
+        """Write the stored dataset (features in catalogue order, prices, label columns) over
+        [start_ms, end_ms) to `out` (.csv or Parquet); returns the row count.
 
         Raises:
-            InvalidInput: bad symbol. NotFound: no dataset, or no row with every feature
-            (the range is shorter than the slowest indicator's warm-up).
+            InvalidInput: bad symbol or range. NotFound: no dataset (build it first).
+        """
+        _check_range(start_ms, end_ms)
+        return self._datasets.export(normalise_symbol(symbol), Path(out), start_ms, end_ms)
+
+    def latest(self, symbol: str) -> LatestFeatures:
+        """The newest feature vector: the live one in Redis (kept by the closed-bar
+        subscriber) when it is at least as new as the stored dataset's, else the dataset's
+        newest row whose features are all known.
+
+        Raises:
+            InvalidInput: bad symbol. NotFound: no live vector and no dataset, or no row with
+            every feature (the range is shorter than the slowest indicator's warm-up).
         """
         symbol = normalise_symbol(symbol)
+        live = self._cache.get(symbol) if self._cache is not None else None
+        try:
+            stored = self._stored_latest(symbol)
+        except NotFound:
+            if live is None:
+                raise
+            return live
+        return live if live is not None and live.timestamp_ms >= stored.timestamp_ms else stored
+
+    def update_latest(self, symbol: str, close_ms: int) -> LatestFeatures | None:
+        """Recompute the vector of the 1m row closing at `close_ms` from the warm-up window of
+        stored bars only, and keep it in Redis. None when the history is too short.
+
+        Raises:
+            InvalidInput: bad symbol. NotFound: no bars for the symbol.
+        """
+        symbol = normalise_symbol(symbol)
+        config = self._default.features
+        bars = {
+            tf: self._bars.read(symbol, tf, window_start_ms(config, tf, close_ms), close_ms)
+            for tf in required_timeframes(self._default)
+            if tf == BASE_TIMEFRAME or tf in config.timeframes
+        }
+        latest = latest_vector(symbol, bars, config)
+        if latest is not None and self._cache is not None:
+            self._cache.put(latest)
+        return latest
+
+    def _stored_latest(self, symbol: str) -> LatestFeatures:
         stamp = self._datasets.stamp(symbol)
         cached = self._latest.get(symbol)
         if cached is not None and cached[0] == stamp:

@@ -94,6 +94,25 @@ class DatasetStore:
                 raise IntegrityFailure(f"feature dataset of {symbol}: {problem}; rebuild it")
         raise AssertionError("unreachable")
 
+    def export(self, symbol: str, out: Path, start_ms: int = 0, end_ms: int = 0) -> int:
+        """Write the dataset's rows with start_ms <= open_time < end_ms (0 = unbounded) to
+        `out` (Parquet, or CSV when the name ends in .csv), atomically; returns the row count.
+        Raises NotFound/IntegrityFailure as `read`."""
+        frame, _ = self.read(symbol)
+        millis = pl.col("open_time").dt.epoch("ms")
+        if start_ms:
+            frame = frame.filter(millis >= start_ms)
+        if end_ms:
+            frame = frame.filter(millis < end_ms)
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(out) as tmp:
+            if out.suffix.lower() == ".csv":
+                frame.write_csv(tmp)
+            else:
+                frame.write_parquet(tmp, statistics=True)
+        return frame.height
+
     def _read_frame(self, symbol: str) -> pl.DataFrame:
         path = self.dataset_path(symbol)
         try:

@@ -12,7 +12,8 @@ from redis import Redis
 from services.common import errors
 from services.gateway.auth import KeyRing
 from services.gateway.clients import ServiceClients
-from services.gateway.routes import health, ingest, jobs, market, models, predict, reports
+from services.gateway.routes import features, health, ingest, jobs, market, models, predict, reports
+from services.gateway.routes import live as live_trades
 from services.gateway.settings import GatewaySettings
 
 _STATUS = [
@@ -59,6 +60,6 @@ def create_app(settings: GatewaySettings, clients: ServiceClients, redis: Redis)
     app.state.redis = redis
     app.state.keys = KeyRing(settings.admin_keys, settings.client_keys)
     app.add_exception_handler(errors.TradyError, _domain_error)
-    for module in (health, models, predict, ingest, jobs, reports, market):
+    for module in (health, models, predict, ingest, jobs, reports, market, features, live_trades):
         app.include_router(module.router)
     return app

@@ -3,7 +3,9 @@ raises `services.common.errors` classes instead of grpc.RpcError."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from services.common.errors import InvalidInput
@@ -13,7 +15,35 @@ from services.contracts.trady.v1 import common_pb2, ingest_pb2, ingest_pb2_grpc
 from services.ingest.domain.results import IngestResult, SymbolCoverage
 from services.ingest.wire import KIND_TO_PROTO, PROTO_TO_KIND
 
-__all__ = ["BarView", "IngestClient", "IngestResult", "SymbolCoverage"]
+__all__ = [
+    "BarView",
+    "IngestClient",
+    "IngestResult",
+    "LiveTradeIn",
+    "StreamSummary",
+    "SymbolCoverage",
+]
+
+
+@dataclass(frozen=True)
+class LiveTradeIn:
+    """One live trade to send: time in unix microseconds, taker side "Buy" or "Sell"."""
+
+    timestamp_us: int
+    price: float
+    size: float
+    side: str
+    tick_direction: str = ""
+    trade_id: str = ""
+
+
+@dataclass(frozen=True)
+class StreamSummary:
+    accepted: int
+    late: int
+    """Older than the forming minute: dropped."""
+    closed: list[str]
+    """"SYMBOL@open_time_ms" of each 1m bar closed (stored and published), in order."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +60,18 @@ class BarView:
     sell_volume: float | None
     trade_count: int | None
     vwap: float | None
+    plus_tick_count: int | None = None
+    zero_plus_tick_count: int | None = None
+    minus_tick_count: int | None = None
+    zero_minus_tick_count: int | None = None
+
+
+TICK_FIELDS = (
+    "plus_tick_count",
+    "zero_plus_tick_count",
+    "minus_tick_count",
+    "zero_minus_tick_count",
+)
 
 
 def _or_none(value: float) -> float | None:
@@ -48,6 +90,7 @@ def _bar_view(bar: common_pb2.Bar) -> BarView:
         sell_volume=_or_none(bar.sell_volume),
         trade_count=bar.trade_count or None,
         vwap=_or_none(bar.vwap),
+        **{name: getattr(bar, name) if bar.HasField(name) else None for name in TICK_FIELDS},
     )
 
 
@@ -98,6 +141,24 @@ class IngestClient:
         with raise_from_rpc():
             reply = self._stub.GetBars(request, timeout=DEFAULT_TIMEOUT_S)
         return [_bar_view(bar) for bar in reply.bars]
+
+    def stream_trades(
+        self, batches: Iterable[tuple[str, Sequence[LiveTradeIn], int]]
+    ) -> StreamSummary:
+        """Send batches of (symbol, trades, now_ms or 0) on one client stream. Raises
+        InvalidInput for an invalid trade (earlier batches stay applied)."""
+
+        def requests() -> Iterator[ingest_pb2.LiveTradeBatch]:
+            for symbol, trades, now_ms in batches:
+                yield ingest_pb2.LiveTradeBatch(
+                    symbol=symbol,
+                    now_ms=now_ms,
+                    trades=[ingest_pb2.LiveTrade(**dataclasses.asdict(t)) for t in trades],
+                )
+
+        with raise_from_rpc():
+            reply = self._stub.StreamTrades(requests(), timeout=LONG_TIMEOUT_S)
+        return StreamSummary(reply.accepted, reply.late, list(reply.closed))
 
     def symbols(self) -> list[SymbolCoverage]:
         """Symbols with stored bars and their coverage."""

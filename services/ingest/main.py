@@ -22,8 +22,13 @@ from services.ingest.settings import INGEST_QUEUE, IngestSettings
 from services.ingest.store import BarStore, TradeStore
 
 
-def build_service(settings: IngestSettings) -> IngestService:
-    return IngestService(TradeStore(settings.data_dir), BarStore(settings.data_dir))
+def build_service(settings: IngestSettings, publish: bool = False) -> IngestService:
+    """The service; with `publish`, closed live bars go to Redis (the gRPC server needs it;
+    jobs and the local CLI do not). Redis connects lazily, at the first publish."""
+    publisher = Redis.from_url(settings.redis_url) if publish else None
+    return IngestService(
+        TradeStore(settings.data_dir), BarStore(settings.data_dir), publisher=publisher
+    )
 
 
 def data_dir_probe(settings: IngestSettings) -> Probe:
@@ -43,7 +48,8 @@ def data_dir_probe(settings: IngestSettings) -> Probe:
 def serve(settings: IngestSettings) -> None:
     async def run() -> None:
         # Built inside the running loop: a grpc.aio server binds to the loop it is made in.
-        handle = build_server(build_service(settings), settings.ingest_port, settings.grpc_host)
+        service = build_service(settings, publish=True)
+        handle = build_server(service, settings.ingest_port, settings.grpc_host)
         await run_until_signalled(handle, [data_dir_probe(settings)])
 
     asyncio.run(run())

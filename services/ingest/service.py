@@ -4,28 +4,30 @@ stored trades or 1m bars and rebuild every timeframe; list and read bars."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
-from collections.abc import Callable
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from services.common.errors import InvalidInput, NotFound
+from services.common.errors import InvalidInput
 from services.ingest.domain.bars import bars_from_trades, merge_candle_bars, merge_trade_bars
+from services.ingest.domain.binance import binance_layout
 from services.ingest.domain.candles import parse_candles
 from services.ingest.domain.dedup import merge_trades
+from services.ingest.domain.live import FormingMinute, LiveTrade, live_trades_frame
 from services.ingest.domain.resample import HIGHER_TIMEFRAMES, resample
-from services.ingest.domain.results import IngestResult, SymbolCoverage
-from services.ingest.domain.sources import (
-    FileFormat,
-    Kind,
-    detect_kind,
-    gunzip_if_needed,
-    sniff_format,
-)
+from services.ingest.domain.results import IngestResult, LiveUpdate, SymbolCoverage
+from services.ingest.domain.sources import FileFormat, Kind, detect_kind, sniff_format
 from services.ingest.domain.symbols import normalize_symbol
-from services.ingest.domain.trades import parse_trades
+from services.ingest.domain.trades import parse_trades, with_occurrence
+from services.ingest.events import Publisher, publish_bars
+from services.ingest.reader import CHUNK_BYTES, line_chunks, open_input, text_pieces
 from services.ingest.store import BarStore, TradeStore
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ KINDS = ("auto", "trades", "candles")
 DEFAULT_BAR_LIMIT = 10_000
 MAX_BAR_LIMIT = 500_000  # ~45 MB of Bar messages, under the 64 MB gRPC message cap
 _DAY = "_day"
+_HEAD_BYTES = 64 * 1024  # enough to sniff the format and the header
 
 
 def _no_progress(fraction: float, message: str) -> None:
@@ -46,9 +49,19 @@ def _no_progress(fraction: float, message: str) -> None:
 class IngestService:
     """Thread-safe: writes to one symbol are serialised by the store's per-symbol lock."""
 
-    def __init__(self, trade_store: TradeStore, bar_store: BarStore) -> None:
+    def __init__(
+        self,
+        trade_store: TradeStore,
+        bar_store: BarStore,
+        chunk_bytes: int = CHUNK_BYTES,
+        publisher: Publisher | None = None,
+    ) -> None:
         self._trades = trade_store
         self._bars = bar_store
+        self._chunk_bytes = chunk_bytes  # of trade CSV text validated at a time
+        self._publisher = publisher  # of closed live bars; None: stored, not published
+        self._live: dict[str, FormingMinute] = {}
+        self._live_lock = threading.Lock()
 
     def ingest_file(
         self,
@@ -69,23 +82,97 @@ class IngestService:
             raise InvalidInput(f"invalid kind {kind!r}; use one of {', '.join(KINDS)}")
         name = display_name or Path(path).name
         report = progress or _no_progress
-        data = gunzip_if_needed(_read_input(path, name), name)
-        report(0.1, f"read {name} ({len(data):,} bytes)")
-        fmt = sniff_format(data, name)
-        resolved = detect_kind(data, fmt, name) if kind == "auto" else Kind(kind)
-        if resolved is Kind.TRADES:
-            if fmt is not FileFormat.CSV:
+        with open_input(path, name) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            pieces = text_pieces(handle, name, size)
+            first = next(pieces, (b"", 0))
+            pieces = itertools.chain([first], pieces)
+            head = first[0][:_HEAD_BYTES]
+            fmt = sniff_format(head, name)
+            resolved = detect_kind(head, fmt, name) if kind == "auto" else Kind(kind)
+            if resolved is Kind.TRADES and fmt is not FileFormat.CSV:
                 raise InvalidInput(f"{name}: trades must be a CSV file, not {fmt.value}")
-            trades = parse_trades(data, name, symbol)
-            report(0.4, f"validated {trades.height:,} trades")
-            result = self._store_trades(symbol, trades, report)
-        else:
-            candles = parse_candles(data, fmt, name)
-            report(0.4, f"validated {candles.height:,} candles")
-            result = self._store_candles(symbol, candles, report)
+            if resolved is Kind.TRADES and binance_layout(head) is None:
+                result = self._stream_trades(symbol, name, size, pieces, report)
+            else:
+                # Candle files are small (a year of minutes is ~30 MB) and Binance files are
+                # daily; both are read whole. The gzip bomb limit applies all the same.
+                data = b"".join(piece for piece, _ in pieces)
+                report(0.1, f"read {name} ({len(data):,} bytes)")
+                if resolved is Kind.TRADES:
+                    trades = parse_trades(data, name, symbol)
+                    report(0.4, f"validated {trades.height:,} trades")
+                    result = self._store_trades(symbol, trades, report)
+                else:
+                    candles = parse_candles(data, fmt, name)
+                    report(0.4, f"validated {candles.height:,} candles")
+                    result = self._store_candles(symbol, candles, report)
         report(1.0, f"stored {result.rows_stored:,} new rows, {result.bars_1m:,} 1m bars")
         log.info("ingested", extra={"file": name, **dataclasses.asdict(result)})
         return result
+
+    def _stream_trades(
+        self,
+        symbol: str,
+        name: str,
+        size: int,
+        pieces: Iterator[tuple[bytes, int]],
+        report: Progress,
+    ) -> IngestResult:
+        """Validate the file chunk by chunk into a staging folder (memory: one chunk), then,
+        only if all of it is valid, merge it into the store one UTC day at a time (memory:
+        one day). A bad line anywhere leaves the store untouched."""
+        started = time.perf_counter()
+        rows = 0
+        first_ms: int | None = None
+        last_ms: int | None = None
+        with self._trades.staging() as staging:
+            for number, chunk in enumerate(line_chunks(pieces, 1, self._chunk_bytes)):
+                trades = parse_trades(chunk.data, name, symbol, chunk.line_offset)
+                rows += trades.height
+                if trades.height:
+                    low, high = _span_ms(trades["timestamp"])
+                    first_ms = low if first_ms is None else min(first_ms, low)
+                    last_ms = high if last_ms is None else max(last_ms, high)
+                self._trades.stage(staging, number, trades)
+                elapsed = max(time.perf_counter() - started, 1e-9)
+                done = chunk.file_bytes_read / size if size else 1.0
+                report(
+                    0.6 * done,
+                    f"validated {rows:,} rows, {chunk.file_bytes_read / 1e6 / elapsed:,.0f} "
+                    f"MB/s, {done:.0%} of {name}",
+                )
+            assert first_ms is not None and last_ms is not None  # parse_trades refuses empty
+            del trades, chunk  # the last chunk's memory, before a day's worth is read back
+            added, bars_1m = self._merge_staged(symbol, staging, report)
+        return IngestResult(
+            symbol=symbol,
+            kind=Kind.TRADES.value,
+            rows_read=rows,
+            rows_stored=added,
+            duplicates=rows - added,
+            first_ms=first_ms,
+            last_ms=last_ms,
+            bars_1m=bars_1m,
+        )
+
+    def _merge_staged(self, symbol: str, staging: Path, report: Progress) -> tuple[int, int]:
+        added = 0
+        rebuilt: list[pl.DataFrame] = []
+        with self._trades.lock(symbol):
+            days = self._trades.staged_days(staging)
+            for done, day in enumerate(days, start=1):
+                batch = with_occurrence(self._trades.read_staged(staging, day))
+                merge = merge_trades(self._trades.read_day(symbol, day), batch)
+                if merge.added:
+                    self._trades.write_day(symbol, day, merge.trades)
+                added += merge.added
+                # Rebuilt even when nothing was added: see _store_trades.
+                rebuilt.append(bars_from_trades(merge.trades))
+                report(0.6 + 0.35 * done / len(days), f"stored trades of {day}")
+            bars_1m = merge_trade_bars(self._bars.load(symbol, "1m"), pl.concat(rebuilt))
+            self._write_all_timeframes(symbol, bars_1m)
+        return added, bars_1m.height
 
     def _store_trades(self, symbol: str, trades: pl.DataFrame, report: Progress) -> IngestResult:
         by_day = trades.with_columns(pl.col("timestamp").dt.date().alias(_DAY)).partition_by(
@@ -144,6 +231,45 @@ class IngestService:
             if not frame.equals(self._bars.load(symbol, timeframe), null_equal=True):
                 self._bars.write(symbol, timeframe, frame)
 
+    def live_trades(self, symbol: str, trades: Sequence[LiveTrade], now_ms: int = 0) -> LiveUpdate:
+        """Feed live trades of `symbol` (any order within the forming minute); `now_ms`
+        (optional) is the sender's clock, which closes a minute even when no trade follows.
+
+        Each closed minute is stored like a batch ingest of its trades (trade files, 1m and
+        every timeframe, so batch and live agree), then its 1m bar is published on
+        BARS_CLOSED_CHANNEL. Trades older than the forming minute are counted as late and
+        dropped. Raises InvalidInput (nothing of the batch applied) for an invalid trade.
+        """
+        symbol = normalize_symbol(symbol)
+        for index, trade in enumerate(trades):
+            problem = trade.problem()
+            if problem:
+                raise InvalidInput(f"live trade #{index + 1} of {symbol}: {problem}")
+        closed: list[list[LiveTrade]] = []
+        late = 0
+        with self._live_lock:
+            forming = self._live.setdefault(symbol, FormingMinute())
+            for trade in trades:
+                minute, was_late = forming.add(trade)
+                late += was_late
+                if minute:
+                    closed.append(minute)
+            if now_ms:
+                minute = forming.close_before(now_ms * 1000)
+                if minute:
+                    closed.append(minute)
+            forming_ms = (forming.start_us or 0) // 1000
+        published: list[int] = []
+        for minute in closed:
+            frame = live_trades_frame(minute)
+            self._store_trades(symbol, frame, _no_progress)
+            open_ms = _span_ms(frame["timestamp"])[0] // 60_000 * 60_000
+            bar = self._bars.read(symbol, "1m", open_ms, open_ms + 60_000)
+            if self._publisher is not None:
+                publish_bars(self._publisher, symbol, "1m", bar)
+            published.append(open_ms)
+        return LiveUpdate(symbol, len(trades) - late, late, published, forming_ms)
+
     def bars(
         self, symbol: str, timeframe: str, start_ms: int = 0, end_ms: int = 0, limit: int = 0
     ) -> pl.DataFrame:
@@ -173,18 +299,3 @@ class IngestService:
 def _span_ms(times: pl.Series) -> tuple[int, int]:
     millis = times.dt.epoch("ms")
     return int(millis.min()), int(millis.max())  # type: ignore[arg-type]  # non-empty series
-
-
-def _read_input(path: str, name: str) -> bytes:
-    """The uploaded or local file, whole (validation must see all of it before any write)."""
-    if not path:
-        raise InvalidInput("path is required: the file to ingest")
-    source = Path(path)
-    if not source.exists():
-        raise NotFound(f"{name}: no such file at {path}")
-    if not source.is_file():
-        raise InvalidInput(f"{name}: {path} is not a regular file")
-    try:
-        return source.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"{name}: cannot read {path}: {exc.strerror}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import AsyncIterator
 from typing import Any, TypeAlias
 
 import grpc
@@ -12,6 +13,8 @@ import polars as pl
 from services.common.grpc_errors import maps_errors
 from services.common.grpc_server import ServerHandle, make_server
 from services.contracts.trady.v1 import common_pb2, ingest_pb2, ingest_pb2_grpc
+from services.ingest.domain.bars import BAR_SCHEMA, TICK_COUNT_COLUMNS
+from services.ingest.domain.live import LiveTrade
 from services.ingest.domain.results import IngestResult
 from services.ingest.domain.symbols import normalize_symbol
 from services.ingest.service import IngestService
@@ -75,6 +78,32 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             ]
         )
 
+    @maps_errors
+    async def StreamTrades(
+        self,
+        request_iterator: AsyncIterator[ingest_pb2.LiveTradeBatch],
+        context: Context,
+    ) -> ingest_pb2.StreamTradesSummary:
+        accepted = late = 0
+        closed: list[str] = []
+        async for batch in request_iterator:
+            update = await asyncio.to_thread(
+                self._service.live_trades, batch.symbol, live_trades(batch), batch.now_ms
+            )
+            accepted += update.accepted
+            late += update.late
+            closed += [f"{update.symbol}@{ms}" for ms in update.closed_open_times_ms]
+        return ingest_pb2.StreamTradesSummary(accepted=accepted, late=late, closed=closed)
+
+
+def live_trades(batch: ingest_pb2.LiveTradeBatch) -> list[LiveTrade]:
+    return [
+        LiveTrade(
+            t.timestamp_us, t.price, t.size, t.side, t.tick_direction or None, t.trade_id or None
+        )  # fmt: skip
+        for t in batch.trades
+    ]
+
 
 def ingest_result_to_proto(result: IngestResult) -> ingest_pb2.IngestFileResponse:
     return ingest_pb2.IngestFileResponse(
@@ -96,7 +125,9 @@ def _or_nan(value: float | None) -> float:
 def bars_to_proto(frame: pl.DataFrame) -> list[common_pb2.Bar]:
     """Bars as messages; order flow that is null (candle imports) goes out as NaN, and an
     unknown trade count as 0 (a bar built from trades always has at least one)."""
-    rows = frame.with_columns(pl.col("open_time").dt.epoch("ms")).iter_rows()
+    columns = BAR_SCHEMA.names()[:10]
+    rows = frame.select(columns).with_columns(pl.col("open_time").dt.epoch("ms")).iter_rows()
+    ticks = frame.select(TICK_COUNT_COLUMNS).iter_rows()
     return [
         common_pb2.Bar(
             open_time_ms=t,
@@ -109,8 +140,10 @@ def bars_to_proto(frame: pl.DataFrame) -> list[common_pb2.Bar]:
             sell_volume=_or_nan(sell),
             trade_count=count or 0,
             vwap=_or_nan(vwap),
+            # unset (not 0) when unknown: candle imports carry no tick directions
+            **{name: n for name, n in zip(TICK_COUNT_COLUMNS, tick, strict=True) if n is not None},
         )
-        for t, o, h, lo, c, v, buy, sell, count, vwap in rows
+        for (t, o, h, lo, c, v, buy, sell, count, vwap), tick in zip(rows, ticks, strict=True)
     ]
 
 

@@ -15,16 +15,29 @@ from typing import Any
 
 import polars as pl
 
-from services.features.domain.config import FeaturesConfig, FeatureSettings
-from services.features.domain.labels import LABEL, forward_return_label, label_definition
+from services.features.domain.config import (
+    TIMEFRAME_MINUTES,
+    FeaturesConfig,
+    FeatureSettings,
+    PullbackLabel,
+)
+from services.features.domain.labels import (
+    LABEL,
+    forward_return_label,
+    label_definition,
+)
 from services.features.domain.multitimeframe import (
+    OPTIONAL_COLUMNS,
     TIME,
     TIME_DTYPE,
     feature_names,
     join_timeframes,
+    row_exprs,
+    with_optional_columns,
 )
+from services.features.domain.pullback import pullback_label
 
-FEATURE_CODE_VERSION = "1"
+FEATURE_CODE_VERSION = "2"
 """Bump whenever indicator code changes what a feature means, so old models are refused."""
 
 PRICE_COLUMNS = ["open", "high", "low", "close", "volume"]
@@ -101,37 +114,75 @@ def feature_set_id(config: FeaturesConfig) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def assemble_dataset(bars: Mapping[str, pl.LazyFrame], settings: FeatureSettings) -> pl.DataFrame:
-    """Bars of each timeframe -> the dataset frame, collected once.
+def required_timeframes(settings: FeatureSettings) -> list[str]:
+    """Bar timeframes a build reads: 1m (the rows), the features' and the label's."""
+    needed = {BASE_TIMEFRAME, *settings.features.timeframes}
+    if isinstance(settings.label, PullbackLabel):
+        needed |= {settings.label.timeframe, settings.label.trend_timeframe}
+    return sorted(needed, key=list(TIMEFRAME_MINUTES).index)
 
-    Args:
-        bars: bar frames by timeframe; "1m" is required (it gives the rows) and every
-            configured timeframe must be present.
-    Returns:
-        open_time, open, high, low, close, volume, the features (non-finite values as null),
-        then `label` (Int8, null where its horizon bar does not exist).
+
+def feature_frame(bars: Mapping[str, pl.LazyFrame], config: FeaturesConfig) -> pl.LazyFrame:
+    """open_time, prices and the feature columns (non-finite values as null), one row per
+    1m bar, lazily. `bars` needs "1m" and every configured timeframe.
+
     Raises:
         ValueError: a needed timeframe is missing.
     """
     if BASE_TIMEFRAME not in bars:
         raise ValueError("1m bars are required: dataset rows are 1m bars")
-    names = feature_names(settings.features)
+    names = feature_names(config)
     base = (
-        bars[BASE_TIMEFRAME]
-        .select(pl.col(TIME).cast(TIME_DTYPE), *(pl.col(c).cast(pl.Float64) for c in PRICE_COLUMNS))
+        with_optional_columns(bars[BASE_TIMEFRAME])
+        .select(
+            pl.col(TIME).cast(TIME_DTYPE),
+            *(pl.col(c).cast(pl.Float64) for c in PRICE_COLUMNS),
+            *OPTIONAL_COLUMNS,
+        )
         .sort(TIME)
     )
-    joined = join_timeframes(base, bars, config=settings.features)
-    labelled = forward_return_label(
-        joined,
-        horizon_steps=settings.label.horizon_steps,
-        return_threshold=settings.label.return_threshold,
-    )
+    joined = join_timeframes(base, bars, config=config).with_columns(row_exprs(config))
     # A zero price or volume could yield inf/NaN; downstream treats null as "unknown".
     finite = [
         pl.when(pl.col(n).is_finite()).then(pl.col(n)).otherwise(None).alias(n) for n in names
     ]
-    return labelled.select(pl.col(TIME), *PRICE_COLUMNS, *finite, pl.col(LABEL)).collect()
+    return joined.select(pl.col(TIME), *PRICE_COLUMNS, *finite)
+
+
+def assemble_dataset(bars: Mapping[str, pl.LazyFrame], settings: FeatureSettings) -> pl.DataFrame:
+    """Bars of each timeframe -> the dataset frame, collected once.
+
+    Args:
+        bars: bar frames by timeframe; every timeframe of `required_timeframes` is needed.
+    Returns:
+        open_time, open, high, low, close, volume, the features (non-finite values as null),
+        then the label columns (`label` Int8, null where it cannot be known from the data;
+        for the pullback label also `label_r` and `label_bars`).
+    Raises:
+        ValueError: a needed timeframe is missing.
+    """
+    rows = feature_frame(bars, settings.features)
+    label = settings.label
+    if isinstance(label, PullbackLabel):
+        missing = [t for t in (label.timeframe, label.trend_timeframe) if t not in bars]
+        if missing:
+            raise ValueError(f"no bars given for the label's timeframe(s) {missing}")
+        ohlc = [pl.col(TIME).cast(TIME_DTYPE), *(pl.col(c).cast(pl.Float64) for c in PRICE_COLUMNS)]
+        outcomes = pullback_label(
+            bars[BASE_TIMEFRAME].select(ohlc).collect(),
+            bars[label.timeframe].select(ohlc).collect(),
+            bars[label.trend_timeframe].select(ohlc).collect(),
+            label,
+        )
+        labelled = rows.join(outcomes.lazy(), on=TIME, how="left", maintain_order="left")
+    else:
+        labelled = forward_return_label(
+            rows,
+            horizon_steps=label.horizon_steps,
+            return_threshold=label.return_threshold,
+            side=label.side,
+        )
+    return labelled.collect()
 
 
 def dataset_meta(symbol: str, frame: pl.DataFrame, settings: FeatureSettings) -> DatasetMeta:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from services.ingest.domain.kernel import bar_arrays
+
 BAR_SCHEMA = pl.Schema(
     {
         "open_time": pl.Datetime("ms", "UTC"),
@@ -24,41 +26,72 @@ BAR_SCHEMA = pl.Schema(
         "sell_volume": pl.Float64(),
         "trade_count": pl.Int64(),
         "vwap": pl.Float64(),
+        # Trades per Bybit tick direction; a trade without one is in none of the four.
+        "plus_tick_count": pl.Int64(),
+        "zero_plus_tick_count": pl.Int64(),
+        "minus_tick_count": pl.Int64(),
+        "zero_minus_tick_count": pl.Int64(),
     }
 )
 PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
-ORDER_FLOW_COLUMNS = ("buy_volume", "sell_volume", "trade_count", "vwap")
+TICK_COUNT_COLUMNS = (
+    "plus_tick_count",
+    "zero_plus_tick_count",
+    "minus_tick_count",
+    "zero_minus_tick_count",
+)
+"""In the order of kernel.TICK_CODES."""
+ORDER_FLOW_COLUMNS = ("buy_volume", "sell_volume", "trade_count", "vwap", *TICK_COUNT_COLUMNS)
+EVERY_US = {"1m": 60_000_000, "5m": 300_000_000, "15m": 900_000_000, "1h": 3_600_000_000,
+            "4h": 14_400_000_000}  # fmt: skip
 
 
 def empty_bars() -> pl.DataFrame:
     return BAR_SCHEMA.to_frame()
 
 
+def conform_bars(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` in BAR_SCHEMA; columns it lacks (files written before a column existed)
+    are null, i.e. unknown, exactly as for imported candles."""
+    missing = [pl.lit(None, BAR_SCHEMA[n]).alias(n) for n in BAR_SCHEMA if n not in frame.columns]
+    return frame.with_columns(missing).select(BAR_SCHEMA.names()).cast(BAR_SCHEMA)
+
+
 def bars_from_trades(trades: pl.DataFrame, every: str = "1m") -> pl.DataFrame:
     """OHLCV + order flow per `every` period from trades sorted by time (ties in trade
-    order: open is the first trade of the period, close the last)."""
-    size = pl.col("size")
-    notional = pl.col("price") * size
-    bars = (
-        # Normalised layout and sorted flag: they change float sums (see resample()).
-        trades.rechunk()
-        .sort("timestamp", maintain_order=True)
-        .group_by(pl.col("timestamp").dt.truncate(every).alias("open_time"))
-        .agg(
-            pl.col("price").first().alias("open"),
-            pl.col("price").max().alias("high"),
-            pl.col("price").min().alias("low"),
-            pl.col("price").last().alias("close"),
-            size.sum().alias("volume"),
-            size.filter(pl.col("side") == "Buy").sum().alias("buy_volume"),
-            size.filter(pl.col("side") == "Sell").sum().alias("sell_volume"),
-            pl.len().cast(pl.Int64).alias("trade_count"),
-            (notional.sum() / size.sum()).alias("vwap"),
-        )
-        .with_columns(pl.col("open_time").dt.cast_time_unit("ms"))
-        .sort("open_time")
+    order: open is the first trade of the period, close the last). Sums run in trade order
+    (see kernel), so the same trades always give the same bits, in batch or live."""
+    if every not in EVERY_US:
+        raise ValueError(f"unknown period {every!r}; use one of {', '.join(EVERY_US)}")
+    if not trades["timestamp"].is_sorted():  # a check is ~50x cheaper than a no-op sort
+        trades = trades.sort("timestamp", maintain_order=True)
+    columns = trades.select(
+        pl.col("timestamp").dt.cast_time_unit("us").dt.epoch("us"),
+        pl.col("price").cast(pl.Float64),
+        pl.col("size").cast(pl.Float64),
+        (pl.col("side") == "Buy").fill_null(False),
+        pl.col("tick_direction").str.len_bytes().fill_null(0),  # see kernel._TICK_BY_LENGTH
     )
-    return bars.select(BAR_SCHEMA.names()).cast(BAR_SCHEMA)
+    ts, price, size, is_buy, tick = (
+        columns.to_series(i).to_numpy(allow_copy=True) for i in range(5)
+    )
+    arrays = bar_arrays(ts, price, size, is_buy, tick, EVERY_US[every])
+    frame = pl.DataFrame(
+        {
+            "open_time": arrays.open_time_us // 1000,
+            "open": arrays.open,
+            "high": arrays.high,
+            "low": arrays.low,
+            "close": arrays.close,
+            "volume": arrays.volume,
+            "buy_volume": arrays.buy_volume,
+            "sell_volume": arrays.sell_volume,
+            "trade_count": arrays.trade_count,
+            "vwap": arrays.notional / arrays.volume,
+            **{name: arrays.ticks[:, i] for i, name in enumerate(TICK_COUNT_COLUMNS)},
+        }
+    )
+    return frame.with_columns(pl.col("open_time").cast(pl.Datetime("ms", "UTC"))).cast(BAR_SCHEMA)
 
 
 def merge_trade_bars(stored_1m: pl.DataFrame, rebuilt_1m: pl.DataFrame) -> pl.DataFrame:

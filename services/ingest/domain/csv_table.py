@@ -63,6 +63,8 @@ def read_csv_table(
     optional: Sequence[str] = (),
     *,
     what: str = "rows",
+    names: Sequence[str] | None = None,
+    line_offset: int = 0,
 ) -> CsvTable:
     """Split `data` (already decompressed) into lines and fields.
 
@@ -70,12 +72,14 @@ def read_csv_table(
     other columns are allowed and ignored). Raises InvalidInput naming the line (and field
     where there is one) for non-UTF-8 bytes, control bytes, an empty file, a header without
     data, missing or repeated columns. Blank lines are skipped (their numbers still count).
+    With `names`, the file has no header line: these are its columns and line 1 is data.
+    `line_offset` is added to every line number (for a chunk of a larger file).
     """
     where = Location(name)
     if data.startswith(UTF8_BOM):
         data = data[len(UTF8_BOM) :]
-    _check_utf8(data, where)
-    _check_forbidden_bytes(data, where)
+    _check_utf8(data, where, line_offset)
+    _check_forbidden_bytes(data, where, line_offset)
     if not data.strip():
         raise InvalidInput(f"{where.at(1)}: the file is empty")
     lines = pl.read_csv(
@@ -86,12 +90,18 @@ def read_csv_table(
         new_columns=["text"],
         infer_schema=False,
     )
-    lines = lines.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
+    lines = lines.with_row_index(LINE, offset=1 + line_offset).with_columns(
+        pl.col(LINE).cast(pl.Int64)
+    )
     lines = lines.filter(pl.col("text").str.contains(r"\S"))  # drops blank lines (and nulls)
-    header_line, header_text = lines.row(0)
-    header = tuple(_clean(part) for part in str(header_text).split(","))
+    if names is None:
+        header_line, header_text = lines.row(0)
+        header = tuple(_clean(part) for part in str(header_text).split(","))
+        body = lines.slice(1)
+    else:
+        header_line, header = 0, tuple(names)
+        body = lines
     keys = _column_keys(header, where.at(header_line), required)
-    body = lines.slice(1)
     if body.height == 0:
         raise InvalidInput(
             f"{where.at(header_line + 1)}: no {what} after the header (the file has only a header)"
@@ -151,11 +161,12 @@ def _field_at(data: bytes, position: int) -> tuple[int, str]:
     return line, label
 
 
-def _check_utf8(data: bytes, where: Location) -> None:
+def _check_utf8(data: bytes, where: Location, line_offset: int) -> None:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line, label = _field_at(data, exc.start)
+        line += line_offset
         bad = data[exc.start : exc.end]
         raise InvalidInput(
             f"{where.at(line)}, field {label}: invalid UTF-8 byte(s) {bad!r}; "
@@ -163,10 +174,11 @@ def _check_utf8(data: bytes, where: Location) -> None:
         ) from None
 
 
-def _check_forbidden_bytes(data: bytes, where: Location) -> None:
+def _check_forbidden_bytes(data: bytes, where: Location, line_offset: int) -> None:
     hits = [pos for pos in (data.find(b) for b in _FORBIDDEN) if pos >= 0]
     if hits:
         line, label = _field_at(data, min(hits))
+        line += line_offset
         raise InvalidInput(
             f"{where.at(line)}, field {label}: control byte {data[min(hits) : min(hits) + 1]!r} "
             "(is this a binary file?)"

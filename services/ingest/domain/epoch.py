@@ -20,6 +20,9 @@ SECONDS_BELOW = 1e11
 MILLIS_BELOW = 1e14
 MICROS_BELOW = 1e17
 _INT64_LIMIT = 9.2e18
+PLAUSIBLE_FROM_US = 946_684_800_000_000  # 2000-01-01 UTC: before any crypto exchange
+PLAUSIBLE_UNTIL_US = 4_102_444_800_000_000  # 2100-01-01 UTC
+"""Trades outside these bounds come from a wrong unit or a corrupt field, not from a market."""
 
 
 def _to_us(value: pl.Expr, *, integer: bool) -> pl.Expr:
@@ -81,4 +84,29 @@ def timestamp_rules(key: str, label: str) -> list[Rule]:
             epoch_us(raw).is_null(),
             lambda row: f"field '{label}': {show(row[key])} is out of range for a timestamp",
         ),
+        Rule(
+            (epoch_us(raw) < PLAUSIBLE_FROM_US) | (epoch_us(raw) >= PLAUSIBLE_UNTIL_US),
+            lambda row: (
+                f"field '{label}': {show(row[key])} is not a plausible trade time (outside "
+                "2000-2099 read as unix seconds, ms, us or ns by its magnitude)"
+            ),
+        ),
     ]
+
+
+def epoch_us_series(text: pl.Series) -> pl.Series:
+    """`epoch_us` of a column of plain (unpadded) text, computed on one numeric parse when
+    the column is all integers or all decimals (the usual case: ~10x faster); identical
+    results otherwise too."""
+    whole = text.cast(pl.Int64, strict=False)
+    frame = pl.DataFrame({"w": whole})
+    if whole.null_count() == 0:
+        out = frame.select(pl.when(pl.col("w") > 0).then(_to_us(pl.col("w"), integer=True)))
+    elif whole.null_count() == whole.len():
+        number = pl.DataFrame({"n": text.cast(pl.Float64, strict=False)})
+        value = pl.col("n")
+        usable = value.is_finite() & (value > 0)
+        out = number.select(pl.when(usable).then(_to_us(value, integer=False)))
+    else:
+        out = pl.DataFrame({"t": text}).select(epoch_us(pl.col("t")))
+    return out.to_series().alias(text.name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from services.ingest.domain.bars import BAR_SCHEMA
+from services.ingest.domain.bars import BAR_SCHEMA, TICK_COUNT_COLUMNS, conform_bars
 
 TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h")
 HIGHER_TIMEFRAMES = TIMEFRAMES[1:]
@@ -28,8 +28,9 @@ def resample(bars_1m: pl.DataFrame, timeframe: str) -> pl.DataFrame:
     volume. Periods without any 1m bar have no row."""
     if timeframe not in TIMEFRAMES:
         raise ValueError(f"unknown timeframe {timeframe!r}; use one of {', '.join(TIMEFRAMES)}")
+    bars_1m = conform_bars(bars_1m)  # a frame without the tick counts has them unknown
     if timeframe == "1m":
-        return bars_1m.select(BAR_SCHEMA.names()).cast(BAR_SCHEMA)
+        return bars_1m
     volume = pl.col("volume")
     # Float sums depend on the path polars takes (chunk layout, whether the frame is flagged
     # sorted), so normalise both first: the same bars in memory or read back from disk must
@@ -48,6 +49,7 @@ def resample(bars_1m: pl.DataFrame, timeframe: str) -> pl.DataFrame:
             _complete_or_null(pl.col("sell_volume").sum(), "sell_volume"),
             _complete_or_null(pl.col("trade_count").sum(), "trade_count"),
             _complete_or_null((pl.col("vwap") * volume).sum() / volume.sum(), "vwap").alias("vwap"),
+            *(_complete_or_null(pl.col(name).sum(), name) for name in TICK_COUNT_COLUMNS),
         )
         .sort("open_time")
     )

@@ -35,3 +35,17 @@ class SymbolCoverage:
     first_ms: int
     last_ms: int
     trades: int
+
+
+@dataclass(frozen=True)
+class LiveUpdate:
+    """What one batch of live trades did."""
+
+    symbol: str
+    accepted: int
+    late: int
+    """Trades older than the forming minute: dropped (that minute is already closed)."""
+    closed_open_times_ms: list[int]
+    """Open times of the 1m bars this batch closed (stored and published), oldest first."""
+    forming_open_time_ms: int
+    """Open time of the minute now forming (0 before the first trade)."""

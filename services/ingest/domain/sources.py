@@ -5,6 +5,7 @@ extension, since uploads lose their names), then the container format and the ki
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from enum import StrEnum
 
 from services.common.errors import InvalidInput
@@ -33,37 +34,85 @@ TRADE_MARKERS = frozenset({"price", "size"})
 CANDLE_MARKERS = frozenset({"open", "high", "low", "close"})
 
 
-def gunzip_if_needed(data: bytes, name: str) -> bytes:
-    """Return `data` decompressed if it starts with the gzip magic, else unchanged.
+MAX_GZIP_RATIO = 200
+"""Real trade and candle CSVs compress 4-15x; a decompressed size beyond this many times the
+compressed one is a gzip bomb (or not data we could use), refused before it fills memory."""
+GZIP_RATIO_FLOOR = 64 * 1024 * 1024
+"""Below this decompressed size the ratio is not checked (tiny files compress oddly)."""
+_CHUNK = 16 * 1024 * 1024
+
+
+def gzip_limit(compressed_size: int) -> int:
+    """The most bytes a gzip file of `compressed_size` bytes may decompress to."""
+    return max(GZIP_RATIO_FLOOR, MAX_GZIP_RATIO * compressed_size)
+
+
+def gunzip_if_needed(data: bytes, name: str, max_bytes: int | None = None) -> bytes:
+    """Return `data` decompressed if it starts with the gzip magic, else unchanged (see
+    `gunzip_pieces`; `max_bytes` defaults to `gzip_limit(len(data))`)."""
+    if not data.startswith(GZIP_MAGIC):
+        return data
+    limit = gzip_limit(len(data)) if max_bytes is None else max_bytes
+    return b"".join(gunzip_pieces(iter([data]), name, limit, len(data)))
+
+
+def gunzip_pieces(
+    compressed: Iterator[bytes], name: str, limit: int, compressed_size: int
+) -> Iterator[bytes]:
+    """Decompress gzip data arriving in pieces, yielding it in pieces of at most 16 MB.
 
     Concatenated gzip members (what `cat a.gz b.gz` produces) are all read. A corrupt or
     truncated stream raises InvalidInput: half a file must never be ingested as if whole.
+    Output beyond `limit` bytes raises InvalidInput as a probable gzip bomb before it is
+    ever held in memory.
     """
-    if not data.startswith(GZIP_MAGIC):
-        return data
-    parts: list[bytes] = []
-    rest = data
-    while rest:
-        inflater = zlib.decompressobj(_GZIP_WBITS)
-        try:
-            parts.append(inflater.decompress(rest))
-        except zlib.error as exc:
-            raise InvalidInput(
-                f"{name}: corrupt gzip data ({exc}); re-download or re-compress the file"
-            ) from None
-        if not inflater.eof:
-            lines = sum(part.count(b"\n") for part in parts)
-            raise InvalidInput(
-                f"{name}: the gzip stream is truncated (it ends after {lines} complete lines); "
-                "the file was probably cut off while copying or downloading"
-            )
-        rest = inflater.unused_data
-        if rest and not rest.startswith(GZIP_MAGIC):
-            # Trailing zero padding after the last member is common (tape/block tools).
-            if rest.strip(b"\x00"):
-                raise InvalidInput(f"{name}: unexpected bytes after the end of the gzip data")
-            break
-    return b"".join(parts)
+    total = 0
+    lines = 0
+    inflater = zlib.decompressobj(_GZIP_WBITS)
+    pending = b""
+    finished_member = False
+    for piece in compressed:
+        pending = pending + piece if pending else piece
+        while pending:
+            if finished_member:
+                if not pending.startswith(GZIP_MAGIC[: len(pending)]):
+                    # Trailing zero padding after the last member is common (tape tools).
+                    if pending.strip(b"\x00"):
+                        raise InvalidInput(
+                            f"{name}: unexpected bytes after the end of the gzip data"
+                        )
+                    pending = b""
+                    break
+                inflater = zlib.decompressobj(_GZIP_WBITS)
+                finished_member = False
+            try:
+                part = inflater.decompress(pending, _CHUNK)
+            except zlib.error as exc:
+                raise InvalidInput(
+                    f"{name}: corrupt gzip data ({exc}); re-download or re-compress the file"
+                ) from None
+            total += len(part)
+            if total > limit:
+                raise InvalidInput(
+                    f"{name}: decompresses to more than {limit:,} bytes from "
+                    f"{compressed_size:,} (over {MAX_GZIP_RATIO}x): refused as a probable "
+                    "gzip bomb"
+                )
+            lines += part.count(b"\n")
+            if part:
+                yield part
+            if inflater.eof:
+                pending = inflater.unused_data
+                finished_member = True
+            else:
+                pending = inflater.unconsumed_tail
+                if not part and not pending:
+                    break
+    if not finished_member:
+        raise InvalidInput(
+            f"{name}: the gzip stream is truncated (it ends after {lines} complete lines); "
+            "the file was probably cut off while copying or downloading"
+        )
 
 
 def sniff_format(data: bytes, name: str) -> FileFormat:
@@ -100,6 +149,10 @@ def detect_kind(data: bytes, fmt: FileFormat, name: str) -> Kind:
     if fmt is not FileFormat.CSV:
         return Kind.CANDLES
     names = set(header_names(data))
+    from services.ingest.domain.binance import binance_layout  # it builds on this module
+
+    if names and binance_layout(data) is not None:
+        return Kind.TRADES
     if not names:
         raise InvalidInput(f"{name} line 1: the file is empty")
     if names >= TRADE_MARKERS:

@@ -1,13 +1,23 @@
-"""Trade CSVs (Bybit's daily files, the short canonical form, or either with extra columns)
--> validated trades in the stored schema, sorted by time with ties in file order."""
+"""Trade CSVs (Bybit's daily files, the short canonical form, either with extra columns, or
+Binance trades/aggTrades, detected by their first line) -> validated trades in the stored
+schema, sorted by time with ties in file order."""
 
 from __future__ import annotations
 
 import polars as pl
 
+from services.ingest.domain.binance import binance_layout, parse_binance_trades
 from services.ingest.domain.csv_table import CsvTable, read_csv_table
-from services.ingest.domain.epoch import epoch_us, timestamp_rules
+from services.ingest.domain.epoch import (
+    PLAUSIBLE_FROM_US,
+    PLAUSIBLE_UNTIL_US,
+    epoch_us,
+    epoch_us_series,
+    timestamp_rules,
+)
+from services.ingest.domain.kernel import byte_census
 from services.ingest.domain.rules import Row, Rule, choice_rule, number_rules, raise_first_broken
+from services.ingest.domain.sources import UTF8_BOM
 
 SIDES = ("Buy", "Sell")
 TICK_DIRECTIONS = ("PlusTick", "ZeroPlusTick", "MinusTick", "ZeroMinusTick")
@@ -35,14 +45,31 @@ def empty_trades() -> pl.DataFrame:
     return TRADE_SCHEMA.to_frame()
 
 
-def parse_trades(data: bytes, name: str, symbol: str | None = None) -> pl.DataFrame:
+def parse_trades(
+    data: bytes, name: str, symbol: str | None = None, line_offset: int = 0
+) -> pl.DataFrame:
     """Validate a whole trade CSV (decompressed bytes) and return its trades.
 
     `name` is the file name shown in messages. With `symbol`, a `symbol` column (if any) must
-    match it on every row. Raises InvalidInput naming the line and field of the first problem;
-    no partial result is ever returned.
+    match it on every row; `line_offset` is added to the line numbers of messages (for a
+    chunk of a larger file, its header line first). Raises InvalidInput naming the line and
+    field of the first problem; no partial result is ever returned.
     """
-    table = read_csv_table(data, name, REQUIRED, OPTIONAL, what="trades")
+    layout = binance_layout(data)
+    if layout is not None:
+        return parse_binance_trades(data, name, layout)
+    fast = fast_parse_trades(data, symbol)
+    if fast is not None:
+        return fast
+    return validating_parse_trades(data, name, symbol, line_offset)
+
+
+def validating_parse_trades(
+    data: bytes, name: str, symbol: str | None = None, line_offset: int = 0
+) -> pl.DataFrame:
+    """The reference path of `parse_trades` for Bybit-style files: every rule checked row by
+    row, so a problem is named by line and field."""
+    table = read_csv_table(data, name, REQUIRED, OPTIONAL, what="trades", line_offset=line_offset)
     raise_first_broken(table.rows, _rules(table, symbol), table.where)
     rows = table.rows
     optional = {key: pl.col(key) if key in rows.columns else pl.lit(None) for key in OPTIONAL}
@@ -54,8 +81,107 @@ def parse_trades(data: bytes, name: str, symbol: str | None = None) -> pl.DataFr
         _none_if_empty(optional["tickdirection"]).alias("tick_direction"),
         _none_if_empty(optional["trdmatchid"]).alias("trade_id"),
     )
-    trades = trades.with_columns(_occurrence(trades))
-    return trades.sort("timestamp", maintain_order=True).cast(TRADE_SCHEMA)
+    return with_occurrence(trades).cast(TRADE_SCHEMA)
+
+
+def fast_parse_trades(data: bytes, symbol: str | None = None) -> pl.DataFrame | None:
+    """The same trades as the validating path for a clean file, 20x faster; None when the
+    file is anything but plainly valid, so that the slow path finds and names the problem.
+
+    Clean means: polars' typed multi-threaded reader accepts it, every line has exactly the
+    header's field count (no blank, short or long lines: checked by counting bytes), and every
+    value passes the same checks as the slow path's rules. Anything unusual in the bytes
+    (quotes, spaces, CR, BOM, control bytes) sends the file down the slow path, whose output
+    this must equal (tested).
+    """
+    census = byte_census(data)
+    if census.unusual or data.startswith(UTF8_BOM):
+        return None
+    if census.non_ascii:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    header = data[: data.find(b"\n")].decode().split(",")  # (partition would copy the file)
+    keys = [h.lower() for h in header]
+    if len(set(keys)) != len(keys) or not set(REQUIRED) <= set(keys) or "" in keys:
+        return None
+    lines = census.newlines + (0 if data.endswith(b"\n") else 1)
+    if lines < 2 or census.commas != lines * (len(header) - 1):
+        return None
+    wanted = {k: header[keys.index(k)] for k in (*REQUIRED, *OPTIONAL) if k in keys}
+    floats = {wanted["price"], wanted["size"]}
+    try:
+        raw = pl.read_csv(
+            data,
+            columns=list(wanted.values()),
+            schema_overrides={
+                label: pl.Float64 if label in floats else pl.String for label in wanted.values()
+            },  # fmt: skip
+            quote_char=None,
+        )
+    except Exception:  # noqa: BLE001 - any reader complaint: the slow path explains it
+        return None
+    if raw.height != lines - 1:
+        return None
+    raw = raw.rename({label: key for key, label in wanted.items()})
+    raw = raw.with_columns(epoch_us_series(raw["timestamp"]).alias("_us"))
+    optional = {key: pl.col(key) if key in raw.columns else pl.lit(None) for key in OPTIONAL}
+    timestamp = pl.col("_us")
+    price, size, side = pl.col("price"), pl.col("size"), pl.col("side")
+    tick = optional["tickdirection"]
+    ok = [
+        timestamp.is_not_null().all(),
+        ((timestamp >= PLAUSIBLE_FROM_US) & (timestamp < PLAUSIBLE_UNTIL_US)).all(),
+        # .all() skips nulls, so a missing value is checked on its own.
+        pl.all_horizontal(c.null_count() == 0 for c in (price, size, side)),
+        (price.is_finite() & (price > 0)).all(),
+        (size.is_finite() & (size > 0)).all(),
+        side.is_in(list(SIDES)).all(),
+        (tick.is_null() | tick.is_in(list(TICK_DIRECTIONS))).all(),
+    ]
+    if symbol is not None and "symbol" in raw.columns:
+        ok.append((pl.col("symbol").str.to_uppercase() == symbol).all())
+    if not all(raw.select(check.alias(f"ok{i}") for i, check in enumerate(ok)).row(0)):
+        return None
+    trades = raw.select(
+        timestamp.cast(pl.Datetime("us", "UTC")).alias("timestamp"),
+        price,
+        size,
+        side,
+        tick.cast(pl.String).alias("tick_direction"),
+        optional["trdmatchid"].cast(pl.String).alias("trade_id"),
+    )
+    return with_occurrence(trades).cast(TRADE_SCHEMA)
+
+
+def with_occurrence(trades: pl.DataFrame) -> pl.DataFrame:
+    """`trades` (in file order) sorted by time, ties in file order, with the `occurrence`
+    column added.
+
+    Identical rows share a timestamp, so after the stable sort only runs of equal timestamps
+    need the sort in `_occurrence` (the sort keeps identical rows in file order, so their
+    numbering is the file's); every other trade gets 0.
+    """
+    trades = trades.drop("occurrence", strict=False)  # numbered afresh over the whole input
+    if not trades["timestamp"].is_sorted():  # a check is ~100x cheaper than a no-op sort
+        trades = trades.sort("timestamp", maintain_order=True)
+    stamp = pl.col("timestamp")
+    tied = trades.select(
+        (stamp == stamp.shift(1)).fill_null(False) | (stamp == stamp.shift(-1)).fill_null(False)
+    ).to_series()
+    if not tied.any():
+        return trades.with_columns(pl.lit(0, pl.UInt32).alias("occurrence"))
+    numbered = trades.with_row_index("_row")
+    subset = numbered.filter(tied)
+    counts = subset.select(pl.col("_row"), _occurrence(subset.drop("_row")))
+    occurrence = (
+        numbered.select("_row")
+        .join(counts, on="_row", how="left", maintain_order="left")
+        .select(pl.col("occurrence").fill_null(0).cast(pl.UInt32))
+        .to_series()
+    )
+    return trades.with_columns(occurrence)
 
 
 def _occurrence(trades: pl.DataFrame) -> pl.Series:

@@ -14,7 +14,7 @@ import polars as pl
 from tests.conftest import REPO, SAMPLE
 
 CANDLES = SAMPLE / "candles" / "binance_spot_BTCUSDT_1m_20250520-20250818.feather"
-ROWS = 30_000  # about 21 days: enough for the 4h EMA(50) warm-up and a held-out period
+ROWS = 60_000  # ~42 days: the 4h EMA(200) needs 33 days of warm-up, then train + held-out
 
 
 def trady(env: dict[str, str], *args: str) -> Any:

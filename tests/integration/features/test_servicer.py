@@ -22,7 +22,7 @@ from services.features.store import DatasetStore
 from services.ingest.store import BarStore
 from tests.integration.features.helpers import CONFIG, candles, ms, write_bars
 
-ROWS = 16_000  # 11 days of 1m bars: long enough for every feature to warm up
+ROWS = 52_000  # 36 days of 1m bars: long enough for every feature (EMA 200 on 4h) to warm up
 DEFAULT = load_default_config(CONFIG)
 
 
@@ -53,9 +53,17 @@ def test_build_stores_the_dataset_and_returns_its_metadata(
     assert info.symbol == "BTCUSDT"
     assert info.rows == ROWS
     assert info.feature_names == names
-    assert len(names) == 5 * (3 + 3 + 3)
+    # Per timeframe: 3 returns, 4 EMAs x (distance, slope), RSI, ATR, MACD, 2 Bollinger, ADX,
+    # 2 stochastic, realised vol, volume z, VWAP; then 4 time-of-day/week columns.
+    assert len(names) == 5 * (3 + 8 + 1 + 1 + 1 + 2 + 1 + 2 + 1 + 1 + 1) + 4
     assert info.label_name == "label"
-    assert info.label == {"kind": "forward_return", "horizon_steps": 15, "return_threshold": 0.002}
+    assert info.label == {
+        "kind": "forward_return",
+        "side": "long",
+        "horizon_steps": 15,
+        "return_threshold": 0.002,
+        "columns": ["label"],
+    }
     assert (info.first_ms, info.last_ms) == (ms(btc, 0), ms(btc, -1))
     assert info.feature_set_id == feature_set_id(DEFAULT.features)
 
@@ -86,8 +94,8 @@ def test_range_and_config_override(client: FeaturesClient, btc: pl.DataFrame) ->
     start, end = ms(btc, 1_000), ms(btc, 3_000)
     info = client.build("BTCUSDT", start, end, "features: {timeframes: [1m, 5m]}\n")
     assert (info.rows, info.first_ms, info.last_ms) == (2_000, start, ms(btc, 2_999))
-    assert info.feature_names[0] == "ret_1_1m" and info.feature_names[-1] == "vol_z_20_5m"
-    assert len(info.feature_names) == 18
+    assert info.feature_names[0] == "ret_1_1m" and info.feature_names[-1] == "time_week_cos"
+    assert len(info.feature_names) == 2 * 22 + 4
     assert info.feature_set_id != feature_set_id(DEFAULT.features)
     expected = load_feature_settings("features: {timeframes: [1m, 5m]}", base=DEFAULT)
     assert info.feature_set_id == feature_set_id(expected.features)

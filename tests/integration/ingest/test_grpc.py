@@ -56,6 +56,12 @@ def test_ingest_then_read_bars_and_symbols(client: IngestClient, data_dir: Path)
         stored["open"], stored["close"], stored["vwap"],
     )  # fmt: skip
     assert bars[0].open_time_ms == 1723161240000
+    for bar in bars:  # every trade has one tick direction, and the counts travel over gRPC
+        ticks = (bar.plus_tick_count, bar.zero_plus_tick_count, bar.minus_tick_count,
+                 bar.zero_minus_tick_count)  # fmt: skip
+        assert sum(t or 0 for t in ticks) == bar.trade_count
+    stored_ticks = BarStore(data_dir).read(SYMBOL, "1m")["plus_tick_count"].to_list()
+    assert [b.plus_tick_count for b in bars] == stored_ticks
     json.dumps([dataclasses.asdict(b) for b in bars])  # JSON-able for the gateway
 
     assert [b.open_time_ms for b in client.bars(SYMBOL, "5m")] == [
@@ -80,6 +86,7 @@ def test_candle_bars_have_no_order_flow(client: IngestClient) -> None:
 
     assert len(bars) == 3
     assert all(b.trade_count is None and b.vwap is None and b.buy_volume is None for b in bars)
+    assert all(b.plus_tick_count is None and b.zero_minus_tick_count is None for b in bars)
     assert bars[-1].open_time_ms == 1755540000000  # 2025-08-18 18:00, the last hour
 
 

@@ -3,6 +3,7 @@ bars over candles, atomicity and the layout other services read."""
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import polars as pl
@@ -160,3 +161,25 @@ def _feather() -> Path:
     from tests.integration.ingest.helpers import FEATHER
 
     return FEATHER
+
+
+def test_appending_days_incrementally_equals_a_full_rebuild(data_dir: Path, tmp_path: Path) -> None:
+    """5.4 days of Kraken trades ingested as four files, newest first, against one ingest."""
+    kraken = SPOT.parent / "kraken_spot_BTCUSDT_20231117_20231122.csv.gz"
+    header, *lines = gzip.decompress(kraken.read_bytes()).decode().splitlines()
+    cuts = [0, len(lines) // 4, len(lines) // 2, 3 * len(lines) // 4, len(lines)]
+    parts = []
+    for i, (start, stop) in enumerate(zip(cuts, cuts[1:], strict=False)):
+        part = tmp_path / f"part{i}.csv"
+        part.write_text("\n".join([header, *lines[start:stop]]) + "\n")
+        parts.append(part)
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    build_service(whole).ingest_file(str(kraken), SYMBOL)
+
+    service = build_service(data_dir)
+    stored = sum(service.ingest_file(str(p), SYMBOL).rows_stored for p in reversed(parts))
+
+    assert stored == len(lines)
+    assert_same_store(data_dir, whole)
+    assert BarStore(data_dir).load(SYMBOL, "1h")["trade_count"].sum() == len(lines)

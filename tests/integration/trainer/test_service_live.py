@@ -82,7 +82,8 @@ def test_train_registers_an_inactive_model_with_honest_metrics(stack: Stack) -> 
     assert 0.0 < m["log_loss"] < 1.0 and 0.0 <= m["precision"] <= 1.0
     assert m["test_rows"] > 3000 and m["purged_rows"] >= 2 * 15
     assert model.threshold == 0.30 and m["threshold"] == 0.30
-    assert model.label == {"kind": "forward_return", "horizon_steps": 15, "return_threshold": 0.002}
+    assert model.label["kind"] == "forward_return"
+    assert (model.label["horizon_steps"], model.label["return_threshold"]) == (15, 0.002)
     assert model.params["objective"] == "binary" and model.params["best_iteration"] >= 1
 
     # ranges: the data is the stored bars; the test period comes after training, past the

@@ -13,7 +13,7 @@ def test_the_example_file_parses_and_other_sections_are_left_alone() -> None:
     settings = load_feature_settings(EXAMPLE.read_text())
     assert settings.features.timeframes == ["1m", "5m", "15m", "1h", "4h"]
     assert settings.features.return_periods == [1, 5, 15]
-    assert settings.features.ema_periods == [9, 21, 50]
+    assert settings.features.ema_periods == [9, 21, 50, 200]
     assert (settings.features.rsi_period, settings.features.atr_period) == (14, 14)
     assert settings.features.volume_z_window == 20
     assert settings.label.kind == "forward_return"

@@ -5,7 +5,7 @@ import math
 import polars as pl
 import pytest
 
-from services.features.domain.config import FeaturesConfig, FeatureSettings, LabelConfig
+from services.features.domain.config import FeaturesConfig, FeatureSettings, ForwardReturnLabel
 from services.features.domain.dataset import (
     FEATURE_CODE_VERSION,
     assemble_dataset,
@@ -23,8 +23,10 @@ SMALL = FeatureSettings(
         rsi_period=2,
         atr_period=2,
         volume_z_window=2,
+        indicators=["returns", "ema", "rsi", "atr", "volume_z"],
+        time_of_day=False,
     ),
-    label=LabelConfig(horizon_steps=2, return_threshold=0.0),
+    label=ForwardReturnLabel(horizon_steps=2, return_threshold=0.0),
 )
 
 
@@ -37,7 +39,7 @@ def test_feature_set_id_is_sha256_of_canonical_json() -> None:
 
 def test_feature_set_id_changes_with_the_definition_only() -> None:
     base = FeaturesConfig()
-    same = FeaturesConfig.model_validate({"ema_periods": [50, 21, 9]})
+    same = FeaturesConfig.model_validate({"ema_periods": [200, 50, 21, 9]})
     other = FeaturesConfig.model_validate({"ema_periods": [9, 21]})
     assert feature_set_id(base) == feature_set_id(same)
     assert feature_set_id(base) != feature_set_id(other)
@@ -51,7 +53,7 @@ def _small_bars() -> dict[str, pl.LazyFrame]:
 
 def test_assembly_has_prices_features_then_label() -> None:
     frame = assemble_dataset(_small_bars(), SMALL)
-    indicators = ("ret_1", "ema_dist_2", "rsi_2", "atr_2", "vol_z_2")
+    indicators = ("ret_1", "ema_dist_2", "ema_slope_2", "rsi_2", "atr_2", "vol_z_2")
     names = [f"{i}_{tf}" for tf in ("1m", "5m") for i in indicators]
     assert frame.columns == ["open_time", "open", "high", "low", "close", "volume", *names, "label"]
     assert frame.height == 12
@@ -79,7 +81,13 @@ def test_meta_and_latest_complete_row() -> None:
     meta = dataset_meta("BTCUSDT", frame, SMALL)
     t0_ms = int(T0.timestamp() * 1000)
     assert (meta.rows, meta.first_ms, meta.last_ms) == (12, t0_ms, t0_ms + 11 * 60_000)
-    assert meta.label == {"kind": "forward_return", "horizon_steps": 2, "return_threshold": 0.0}
+    assert meta.label == {
+        "kind": "forward_return",
+        "side": "long",
+        "horizon_steps": 2,
+        "return_threshold": 0.0,
+        "columns": ["label"],
+    }
     assert meta.config["features"]["timeframes"] == ["1m", "5m"]
     latest = latest_complete(frame, meta)
     # rsi_2_5m needs three 5m bars; only two exist, so no row is complete.

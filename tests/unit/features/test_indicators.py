@@ -129,3 +129,15 @@ def test_non_positive_periods_are_rejected() -> None:
         indicators.log_return(period=0)
     with pytest.raises(ValueError):
         indicators.volume_zscore(window=1)
+
+
+def test_bollinger_on_a_hand_case_and_a_flat_window() -> None:
+    frame = pl.DataFrame({"close": [5.0, 5.0, 5.0, 1.0, 2.0, 3.0]})
+    pct_b, width = indicators.bollinger(period=3, k=2.0)
+    got = frame.select(pct_b.alias("b"), width.alias("w"))
+    # Window (1, 2, 3): mean 2, population std sqrt(2/3); bands 2 +- 2 * 0.8165.
+    std = math.sqrt(2.0 / 3.0)
+    assert got.get_column("b").to_list()[:3] == [None, None, None]  # warm-up, then flat: 0/0
+    assert got.get_column("b")[5] == pytest.approx((3.0 - (2.0 - 2 * std)) / (4 * std))
+    assert got.get_column("w")[5] == pytest.approx(4 * std / 2.0)
+    assert got.get_column("w")[2] == 0.0

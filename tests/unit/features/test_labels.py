@@ -2,7 +2,7 @@ import polars as pl
 import pytest
 
 from services.features.domain.labels import forward_return_label
-from tests.unit.features.helpers import bars
+from tests.unit.features.helpers import bars, minutes
 
 
 def _labels(
@@ -40,3 +40,13 @@ def test_negative_threshold_and_bad_horizon() -> None:
     assert _labels([0, 1], [100.0, 99.5], horizon=1, threshold=-0.01) == [1, None]
     with pytest.raises(ValueError):
         forward_return_label(bars([0], [1.0]).lazy(), horizon_steps=0, return_threshold=0.0)
+
+
+def test_short_side_mirrors_the_threshold() -> None:
+    rows = pl.DataFrame(
+        {"open_time": minutes(0, 1, 2, 3), "close": [100.0, 99.0, 99.8, 101.0]},
+        schema_overrides={"open_time": pl.Datetime("ms", "UTC")},
+    ).lazy()
+    got = forward_return_label(rows, horizon_steps=1, return_threshold=0.005, side="short")
+    # 99 <= 100 * 0.995 -> 1; 99.8 > 99 * 0.995 -> 0; 101 > 99.8 * 0.995 -> 0; last: null.
+    assert got.collect().get_column("label").to_list() == [1, 0, 0, None]

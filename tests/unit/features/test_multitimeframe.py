@@ -11,6 +11,8 @@ CONFIG = FeaturesConfig(
     rsi_period=2,
     atr_period=2,
     volume_z_window=2,
+    indicators=["returns", "ema", "rsi", "atr", "volume_z"],
+    time_of_day=False,
 )
 
 
@@ -57,8 +59,8 @@ def test_after_a_gap_the_newest_closed_bar_is_used() -> None:
 
 def test_feature_names_are_stable_and_follow_the_naming_rule() -> None:
     assert feature_names(CONFIG) == [
-        "ret_1_1m", "ema_dist_2_1m", "rsi_2_1m", "atr_2_1m", "vol_z_2_1m",
-        "ret_1_5m", "ema_dist_2_5m", "rsi_2_5m", "atr_2_5m", "vol_z_2_5m",
+        "ret_1_1m", "ema_dist_2_1m", "ema_slope_2_1m", "rsi_2_1m", "atr_2_1m", "vol_z_2_1m",
+        "ret_1_5m", "ema_dist_2_5m", "ema_slope_2_5m", "rsi_2_5m", "atr_2_5m", "vol_z_2_5m",
     ]  # fmt: skip
     reordered = CONFIG.model_copy(update={"timeframes": ["5m", "1m"]})
     assert feature_names(FeaturesConfig.model_validate(reordered.model_dump())) == feature_names(

@@ -14,10 +14,12 @@ T0_S = int(T0.timestamp())  # 1704067200
 T0_US = T0_S * 1_000_000
 
 Trade = tuple[int, float, float, str]  # (microseconds after T0, price, size, side)
+TickedTrade = tuple[int, float, float, str, str | None]  # ... and tick direction
 
 
-def trades_frame(rows: Sequence[Trade]) -> pl.DataFrame:
-    """Trades in the stored schema, in the given order, without ids."""
+def trades_frame(rows: Sequence[Trade] | Sequence[TickedTrade]) -> pl.DataFrame:
+    """Trades in the stored schema, in the given order, without ids (tick direction from
+    a fifth element, else none)."""
     return (
         pl.DataFrame(
             {
@@ -25,7 +27,7 @@ def trades_frame(rows: Sequence[Trade]) -> pl.DataFrame:
                 "price": [r[1] for r in rows],
                 "size": [r[2] for r in rows],
                 "side": [r[3] for r in rows],
-                "tick_direction": [None] * len(rows),
+                "tick_direction": [r[4] if len(r) > 4 else None for r in rows],  # type: ignore[misc]
                 "trade_id": [None] * len(rows),
                 "occurrence": [0] * len(rows),
             },

@@ -24,7 +24,7 @@ def test_ohlcv_order_flow_and_minute_boundaries() -> None:
 
     assert bars.schema == BAR_SCHEMA
     assert bars["open_time"].dt.epoch("ms").to_list() == [ms(0), ms(1), ms(3)]
-    assert bars.drop("open_time").rows() == [
+    assert bars.select(BAR_SCHEMA.names()[1:10]).rows() == [
         # open, high, low, close, volume, buy, sell, count, vwap=(100+204+101)/4
         (100.0, 102.0, 100.0, 101.0, 4.0, 2.0, 2.0, 3, 101.25),
         (103.0, 103.0, 103.0, 103.0, 0.5, 0.0, 0.5, 1, 103.0),
@@ -67,3 +67,14 @@ def test_vwap_is_volume_weighted_not_a_mean_of_prices() -> None:
     bars = bars_from_trades(trades_frame([(0, 10.0, 9.0, "Buy"), (S, 20.0, 1.0, "Sell")]))
     assert bars["vwap"].to_list() == [pytest.approx(11.0)]
     assert bars.select(pl.col("buy_volume") + pl.col("sell_volume")).item() == 10.0
+
+
+def test_tick_direction_counts_per_bar() -> None:
+    ticks = ["PlusTick", "ZeroPlusTick", None, "MinusTick", "ZeroMinusTick"]
+    rows = [(*trade, tick) for trade, tick in zip(TRADES, ticks, strict=True)]
+    bars = bars_from_trades(trades_frame(rows))
+    counts = bars.select(
+        "plus_tick_count", "zero_plus_tick_count", "minus_tick_count", "zero_minus_tick_count"
+    )
+    # minute 0: Plus, ZeroPlus and one trade without a direction; minute 1: Minus; 3: ZeroMinus
+    assert counts.rows() == [(1, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)]

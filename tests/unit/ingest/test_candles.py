@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from services.common.errors import InvalidInput
-from services.ingest.domain.bars import BAR_SCHEMA, merge_candle_bars
+from services.ingest.domain.bars import BAR_SCHEMA, conform_bars, merge_candle_bars
 from services.ingest.domain.candles import parse_candles
 from services.ingest.domain.sources import FileFormat, gunzip_if_needed, sniff_format
 from tests.conftest import SAMPLE
@@ -38,8 +38,8 @@ def test_real_feather_sample() -> None:
     assert bars["open_time"].is_sorted() and bars["open_time"].is_unique().all()
     assert bars["open_time"][0] == datetime.fromisoformat("2025-05-20T00:00:00+00:00")
     assert bars.select(pl.col(c).null_count() for c in BAR_SCHEMA.names()[6:]).row(0) == (
-        130_708, 130_708, 130_708, 130_708,
-    )  # fmt: skip
+        (130_708,) * 8  # order flow and tick counts: unknown for candles
+    )
     source = pl.read_ipc(FEATHER)
     assert bars["close"].to_list() == source["close"].to_list()
 
@@ -153,7 +153,7 @@ def test_candle_merge_keeps_trade_bars_and_replaces_older_candles() -> None:
     stored = (
         pl.DataFrame([_trade_bar(0, 10.0)], schema_overrides={"open_time": pl.Int64})
         .with_columns(pl.col("open_time").cast(pl.Datetime("ms", "UTC")))
-        .cast(BAR_SCHEMA)
+        .pipe(conform_bars)
     )
     stored = merge_candle_bars(stored, parse_csv(f"{T0_S + 60},1,2,0.5,1.5,1")).bars
 

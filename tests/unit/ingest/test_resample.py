@@ -10,17 +10,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.ingest.domain.bars import BAR_SCHEMA, bars_from_trades
+from services.ingest.domain.bars import BAR_SCHEMA, bars_from_trades, conform_bars
 from services.ingest.domain.resample import TIMEFRAME_MS, TIMEFRAMES, resample
-from tests.unit.ingest.factories import T0_US, Trade, ms, trades_frame
+from tests.unit.ingest.factories import T0_US, TickedTrade, ms, trades_frame
+
+TICKS = ("PlusTick", "ZeroPlusTick", "MinusTick", "ZeroMinusTick")
+TICK_COLUMNS = ("plus_tick_count", "zero_plus_tick_count", "minus_tick_count",
+                "zero_minus_tick_count")  # fmt: skip
 
 MINUTE_US = 60_000_000
 
 
-def reference_bars(trades: list[Trade], timeframe: str) -> list[dict[str, Any]]:
+def reference_bars(trades: list[TickedTrade], timeframe: str) -> list[dict[str, Any]]:
     """Plain-Python aggregation of trades (sorted by time, ties in list order) into bars."""
     period_us = TIMEFRAME_MS[timeframe] * 1000
-    groups: dict[int, list[Trade]] = defaultdict(list)
+    groups: dict[int, list[TickedTrade]] = defaultdict(list)
     for trade in sorted(trades, key=lambda t: t[0]):  # sorted() is stable
         groups[(T0_US + trade[0]) // period_us * period_us].append(trade)
     bars = []
@@ -39,6 +43,10 @@ def reference_bars(trades: list[Trade], timeframe: str) -> list[dict[str, Any]]:
                 "sell_volume": sum(t[2] for t in group if t[3] == "Sell"),
                 "trade_count": len(group),
                 "vwap": sum(t[1] * t[2] for t in group) / volume,
+                **{
+                    col: sum(t[4] == tick for t in group)
+                    for tick, col in zip(TICKS, TICK_COLUMNS, strict=True)
+                },
             }
         )
     return bars
@@ -51,7 +59,7 @@ def as_dicts(bars: pl.DataFrame) -> list[dict[str, Any]]:
 def assert_same_bars(actual: list[dict[str, Any]], expected: list[dict[str, Any]]) -> None:
     assert len(actual) == len(expected)
     for got, want in zip(actual, expected, strict=True):
-        for key in ("open_time", "open", "high", "low", "close", "trade_count"):
+        for key in ("open_time", "open", "high", "low", "close", "trade_count", *TICK_COLUMNS):
             assert got[key] == want[key], key
         for key in ("volume", "buy_volume", "sell_volume", "vwap"):
             assert got[key] == pytest.approx(want[key], rel=1e-9, abs=1e-9), key
@@ -62,6 +70,7 @@ trade_strategy = st.tuples(
     st.floats(min_value=0.01, max_value=1e6, allow_nan=False, allow_infinity=False),
     st.floats(min_value=1e-6, max_value=1e3, allow_nan=False, allow_infinity=False),
     st.sampled_from(["Buy", "Sell"]),
+    st.sampled_from([None, *TICKS]),
 )
 
 
@@ -71,7 +80,7 @@ trade_strategy = st.tuples(
     timeframe=st.sampled_from(TIMEFRAMES),
 )
 def test_resampled_1m_bars_equal_direct_aggregation_of_trades(
-    trades: list[Trade], timeframe: str
+    trades: list[TickedTrade], timeframe: str
 ) -> None:
     frame = trades_frame(trades).sort("timestamp", maintain_order=True)
 
@@ -83,7 +92,7 @@ def test_resampled_1m_bars_equal_direct_aggregation_of_trades(
 
 @settings(max_examples=30, deadline=None)
 @given(trades=st.lists(trade_strategy, min_size=1, max_size=60))
-def test_resampling_in_steps_equals_resampling_at_once(trades: list[Trade]) -> None:
+def test_resampling_in_steps_equals_resampling_at_once(trades: list[TickedTrade]) -> None:
     bars_1m = bars_from_trades(trades_frame(trades).sort("timestamp", maintain_order=True))
     assert_same_bars(
         as_dicts(resample(resample(bars_1m, "1h"), "4h")), as_dicts(resample(bars_1m, "4h"))
@@ -99,12 +108,13 @@ def _candle(minute: int, price: float, volume: float) -> dict[str, Any]:
 def _traded(minute: int, price: float, volume: float) -> dict[str, Any]:
     return {"open_time": ms(minute), "open": price, "high": price, "low": price,
             "close": price, "volume": volume, "buy_volume": volume, "sell_volume": 0.0,
-            "trade_count": 2, "vwap": price}  # fmt: skip
+            "trade_count": 2, "vwap": price, "plus_tick_count": 1, "zero_plus_tick_count": 1,
+            "minus_tick_count": 0, "zero_minus_tick_count": 0}  # fmt: skip
 
 
 def _bars(rows: list[dict[str, Any]]) -> pl.DataFrame:
     frame = pl.DataFrame(rows, schema_overrides={"open_time": pl.Int64})
-    return frame.with_columns(pl.col("open_time").cast(pl.Datetime("ms", "UTC"))).cast(BAR_SCHEMA)
+    return conform_bars(frame.with_columns(pl.col("open_time").cast(pl.Datetime("ms", "UTC"))))
 
 
 def test_order_flow_is_null_when_any_minute_lacks_it() -> None:
@@ -121,6 +131,8 @@ def test_order_flow_is_null_when_any_minute_lacks_it() -> None:
     assert [rows[0][k] for k in ("buy_volume", "sell_volume", "trade_count", "vwap")] == [None] * 4
     assert (rows[1]["buy_volume"], rows[1]["sell_volume"], rows[1]["trade_count"]) == (4.0, 0, 4)
     assert rows[1]["vwap"] == pytest.approx((20.0 * 1 + 30.0 * 3) / 4)
+    assert [rows[0][k] for k in TICK_COLUMNS] == [None] * 4
+    assert [rows[1][k] for k in TICK_COLUMNS] == [2, 2, 0, 0]
 
 
 def test_periods_without_minutes_have_no_row_and_4h_aligns_to_utc_midnight() -> None:

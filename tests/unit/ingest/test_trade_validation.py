@@ -38,6 +38,9 @@ def reject(data: bytes, symbol: str | None = None) -> str:
         (b"-inf,1,1,Buy,PlusTick\n", "line 3, field 'timestamp': '-inf' is not a finite number"),
         (b"-5,1,1,Buy,PlusTick\n", "line 3, field 'timestamp': '-5' must be a positive"),
         (b"1e30,1,1,Buy,PlusTick\n", "line 3, field 'timestamp': '1e30' is out of range"),
+        (b"86400,1,1,Buy,PlusTick\n", "line 3, field 'timestamp': '86400' is not a plausible"),
+        (b"99999999999,1,1,Buy,PlusTick\n", "line 3, field 'timestamp': '99999999999' is"),
+        (b"5e16,1,1,Buy,PlusTick\n", "line 3, field 'timestamp': '5e16' is not a plausible"),
         (b"1704067200,1,1,buy,PlusTick\n", "line 3, field 'side': 'buy' is not one of Buy, Sell"),
         (b"1704067200,1,1,,PlusTick\n", "line 3, field 'side': is empty"),
         (b"1704067200,1,1,Buy,UpTick\n", "line 3, field 'tickDirection': 'UpTick' is not one of"),
@@ -57,7 +60,7 @@ def test_the_first_problem_is_reported_leftmost_field_first() -> None:
 
 
 def test_line_numbers_count_blank_lines() -> None:
-    assert reject(HEADER + b"\n\n" + GOOD + b"1,1,1,Up,\n").startswith(
+    assert reject(HEADER + b"\n\n" + GOOD + b"1704067201,1,1,Up,\n").startswith(
         "trades.csv line 5, field 'side'"
     )
 
@@ -93,7 +96,10 @@ def test_empty_tick_direction_is_allowed_but_not_unknown_ones() -> None:
 
 
 def test_symbol_column_must_match_the_symbol_being_ingested() -> None:
-    data = b"timestamp,symbol,price,size,side\n1,BTCUSDT,1,1,Buy\n2,ETHUSDT,1,1,Buy\n"
+    data = (
+        b"timestamp,symbol,price,size,side\n"
+        b"1704067201,BTCUSDT,1,1,Buy\n1704067202,ETHUSDT,1,1,Buy\n"
+    )
     assert reject(data, "BTCUSDT").startswith("trades.csv line 3, field 'symbol': 'ETHUSDT'")
 
 
@@ -110,3 +116,18 @@ def test_truncated_gzip() -> None:
 
 def test_gzip_with_trailing_garbage() -> None:
     assert "after the end of the gzip data" in reject(gzip.compress(HEADER + GOOD) + b"junk")
+
+
+def test_gzip_bomb_is_refused_without_inflating_it() -> None:
+    bomb = gzip.compress(HEADER + b"\0" * (300 * 1024 * 1024), compresslevel=9)  # ~300 KB
+    assert len(bomb) < 1024 * 1024
+    message = reject(bomb)
+    assert "trades.csv: decompresses to more than" in message
+    assert "gzip bomb" in message
+
+
+def test_gzip_under_the_limit_is_read_whole() -> None:
+    data = HEADER + GOOD * 1000
+    assert gunzip_if_needed(gzip.compress(data), "t.csv", max_bytes=len(data)) == data
+    with pytest.raises(InvalidInput, match="gzip bomb"):
+        gunzip_if_needed(gzip.compress(data), "t.csv", max_bytes=len(data) - 1)

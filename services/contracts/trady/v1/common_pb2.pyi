@@ -13,7 +13,7 @@ class TimeRange(_message.Message):
     def __init__(self, start_ms: _Optional[int] = ..., end_ms: _Optional[int] = ...) -> None: ...
 
 class Bar(_message.Message):
-    __slots__ = ("open_time_ms", "open", "high", "low", "close", "volume", "buy_volume", "sell_volume", "trade_count", "vwap")
+    __slots__ = ("open_time_ms", "open", "high", "low", "close", "volume", "buy_volume", "sell_volume", "trade_count", "vwap", "plus_tick_count", "zero_plus_tick_count", "minus_tick_count", "zero_minus_tick_count")
     OPEN_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     OPEN_FIELD_NUMBER: _ClassVar[int]
     HIGH_FIELD_NUMBER: _ClassVar[int]
@@ -24,6 +24,10 @@ class Bar(_message.Message):
     SELL_VOLUME_FIELD_NUMBER: _ClassVar[int]
     TRADE_COUNT_FIELD_NUMBER: _ClassVar[int]
     VWAP_FIELD_NUMBER: _ClassVar[int]
+    PLUS_TICK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ZERO_PLUS_TICK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MINUS_TICK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ZERO_MINUS_TICK_COUNT_FIELD_NUMBER: _ClassVar[int]
     open_time_ms: int
     open: float
     high: float
@@ -34,4 +38,8 @@ class Bar(_message.Message):
     sell_volume: float
     trade_count: int
     vwap: float
-    def __init__(self, open_time_ms: _Optional[int] = ..., open: _Optional[float] = ..., high: _Optional[float] = ..., low: _Optional[float] = ..., close: _Optional[float] = ..., volume: _Optional[float] = ..., buy_volume: _Optional[float] = ..., sell_volume: _Optional[float] = ..., trade_count: _Optional[int] = ..., vwap: _Optional[float] = ...) -> None: ...
+    plus_tick_count: int
+    zero_plus_tick_count: int
+    minus_tick_count: int
+    zero_minus_tick_count: int
+    def __init__(self, open_time_ms: _Optional[int] = ..., open: _Optional[float] = ..., high: _Optional[float] = ..., low: _Optional[float] = ..., close: _Optional[float] = ..., volume: _Optional[float] = ..., buy_volume: _Optional[float] = ..., sell_volume: _Optional[float] = ..., trade_count: _Optional[int] = ..., vwap: _Optional[float] = ..., plus_tick_count: _Optional[int] = ..., zero_plus_tick_count: _Optional[int] = ..., minus_tick_count: _Optional[int] = ..., zero_minus_tick_count: _Optional[int] = ...) -> None: ...

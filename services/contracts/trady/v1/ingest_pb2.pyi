@@ -17,6 +17,42 @@ FILE_KIND_UNSPECIFIED: FileKind
 FILE_KIND_TRADES: FileKind
 FILE_KIND_CANDLES: FileKind
 
+class LiveTrade(_message.Message):
+    __slots__ = ("timestamp_us", "price", "size", "side", "tick_direction", "trade_id")
+    TIMESTAMP_US_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    SIDE_FIELD_NUMBER: _ClassVar[int]
+    TICK_DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    TRADE_ID_FIELD_NUMBER: _ClassVar[int]
+    timestamp_us: int
+    price: float
+    size: float
+    side: str
+    tick_direction: str
+    trade_id: str
+    def __init__(self, timestamp_us: _Optional[int] = ..., price: _Optional[float] = ..., size: _Optional[float] = ..., side: _Optional[str] = ..., tick_direction: _Optional[str] = ..., trade_id: _Optional[str] = ...) -> None: ...
+
+class LiveTradeBatch(_message.Message):
+    __slots__ = ("symbol", "trades", "now_ms")
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    TRADES_FIELD_NUMBER: _ClassVar[int]
+    NOW_MS_FIELD_NUMBER: _ClassVar[int]
+    symbol: str
+    trades: _containers.RepeatedCompositeFieldContainer[LiveTrade]
+    now_ms: int
+    def __init__(self, symbol: _Optional[str] = ..., trades: _Optional[_Iterable[_Union[LiveTrade, _Mapping]]] = ..., now_ms: _Optional[int] = ...) -> None: ...
+
+class StreamTradesSummary(_message.Message):
+    __slots__ = ("accepted", "late", "closed")
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    LATE_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_FIELD_NUMBER: _ClassVar[int]
+    accepted: int
+    late: int
+    closed: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, accepted: _Optional[int] = ..., late: _Optional[int] = ..., closed: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class IngestFileRequest(_message.Message):
     __slots__ = ("path", "symbol", "kind", "display_name")
     PATH_FIELD_NUMBER: _ClassVar[int]

@@ -50,6 +50,11 @@ class IngestServiceStub:
                 request_serializer=trady_dot_v1_dot_ingest__pb2.ListSymbolsRequest.SerializeToString,
                 response_deserializer=trady_dot_v1_dot_ingest__pb2.ListSymbolsResponse.FromString,
                 _registered_method=True)
+        self.StreamTrades = channel.stream_unary(
+                '/trady.v1.IngestService/StreamTrades',
+                request_serializer=trady_dot_v1_dot_ingest__pb2.LiveTradeBatch.SerializeToString,
+                response_deserializer=trady_dot_v1_dot_ingest__pb2.StreamTradesSummary.FromString,
+                _registered_method=True)
 
 
 class IngestServiceServicer:
@@ -78,6 +83,16 @@ class IngestServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StreamTrades(self, request_iterator, context):
+        """Live trades, in batches: updates each symbol's forming 1m bar; a bar closes when a later
+        minute's trade (or a batch's now_ms) arrives, is stored like a batch ingest of its trades,
+        then published on Redis (trady:bars:closed). INVALID_ARGUMENT for an invalid trade (that
+        batch is not applied; earlier batches stay applied).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IngestServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -95,6 +110,11 @@ def add_IngestServiceServicer_to_server(servicer, server):
                     servicer.ListSymbols,
                     request_deserializer=trady_dot_v1_dot_ingest__pb2.ListSymbolsRequest.FromString,
                     response_serializer=trady_dot_v1_dot_ingest__pb2.ListSymbolsResponse.SerializeToString,
+            ),
+            'StreamTrades': grpc.stream_unary_rpc_method_handler(
+                    servicer.StreamTrades,
+                    request_deserializer=trady_dot_v1_dot_ingest__pb2.LiveTradeBatch.FromString,
+                    response_serializer=trady_dot_v1_dot_ingest__pb2.StreamTradesSummary.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -179,6 +199,33 @@ class IngestService:
             '/trady.v1.IngestService/ListSymbols',
             trady_dot_v1_dot_ingest__pb2.ListSymbolsRequest.SerializeToString,
             trady_dot_v1_dot_ingest__pb2.ListSymbolsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamTrades(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/trady.v1.IngestService/StreamTrades',
+            trady_dot_v1_dot_ingest__pb2.LiveTradeBatch.SerializeToString,
+            trady_dot_v1_dot_ingest__pb2.StreamTradesSummary.FromString,
             options,
             channel_credentials,
             insecure,
