@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,43 @@ def test_predict_from_latest_and_from_given_features(
     )
     assert missing.status_code == 422
     assert f"missing {len(names) - 1} feature(s)" in missing.json()["detail"]
+
+
+def test_live_trades_reach_the_latest_features_and_the_prediction(
+    active: dict[str, Any], admin: httpx.Client, client: httpx.Client
+) -> None:
+    before = client.get(f"/api/v1/features/{SYMBOL}/latest")
+    assert before.status_code == 200, before.text
+    assert before.json()["feature_names"] == active["model"]["feature_names"]
+    [last_bar] = client.get(f"/api/v1/bars/{SYMBOL}", params={"limit": 1}).json()
+    minute = last_bar["open_time_ms"] + 60_000  # the first minute after the stored history
+    trades = [
+        {
+            "timestamp_us": (minute + 2_000 * i) * 1000,
+            "price": last_bar["close"] * (1 + 0.0001 * (i % 5)),
+            "size": 0.01 + 0.001 * i,
+            "side": "Buy" if i % 3 else "Sell",
+            "tick_direction": "PlusTick" if i % 2 else "ZeroPlusTick",
+        }
+        for i in range(25)
+    ]
+    # a later clock closes the minute: the bar is stored, then published to the features service
+    fed = admin.post(
+        f"/api/v1/live/{SYMBOL}/trades", json={"trades": trades, "now_ms": minute + 60_000}
+    )
+    assert fed.status_code == 200, fed.text
+    assert fed.json()["accepted"] == 25
+    assert len(fed.json()["closed"]) == 1
+    [bar] = client.get(f"/api/v1/bars/{SYMBOL}", params={"limit": 1}).json()
+    assert (bar["open_time_ms"], bar["trade_count"]) == (minute, 25)
+    deadline = time.monotonic() + 30
+    latest = before.json()
+    while latest["timestamp_ms"] != minute and time.monotonic() < deadline:
+        time.sleep(0.2)
+        latest = client.get(f"/api/v1/features/{SYMBOL}/latest").json()
+    assert latest["timestamp_ms"] == minute, "the live bar never reached the latest vector"
+    served = client.post("/api/v1/analytics/predict/", json={"symbol": SYMBOL}).json()
+    assert served["feature_timestamp_ms"] == minute
 
 
 def test_backtest_job_writes_reports(
