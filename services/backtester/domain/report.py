@@ -180,7 +180,11 @@ def build_figure(sim: Simulation, info: RunInfo) -> go.Figure:
 
 
 def _format(key: str, value: float) -> str:
-    return f"{value:.2%}" if key in _PERCENT_KEYS else f"{value:.4g}"
+    if key in _PERCENT_KEYS:
+        return f"{value:.2%}"
+    if float(value).is_integer():  # counts (trades, bars) read as counts, not 2.693e+04
+        return f"{int(value):,}"
+    return f"{value:.4g}"
 
 
 def _format_period(key: str, value: Any) -> str:

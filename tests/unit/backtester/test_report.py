@@ -103,3 +103,12 @@ def test_long_runs_are_decimated_but_every_trade_marker_is_kept() -> None:
     assert len(traces["exit"].x) == sim.trades.height
     # One shared time axis: the upper panels follow the bottom one.
     assert figure.layout.xaxis.matches == "x3" and figure.layout.xaxis2.matches == "x3"
+
+
+def test_summary_numbers_read_as_a_person_would_write_them() -> None:
+    from services.backtester.domain.report import _format
+
+    assert _format("trades", 72.0) == "72"
+    assert _format("bars", 26927.0) == "26,927"
+    assert _format("total_return", -0.0872) == "-8.72%"
+    assert _format("sharpe", -13.4567) == "-13.46"
