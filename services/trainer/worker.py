@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from services.common.errors import InvalidInput
+from services.common.job_payloads import parse_dataset_job
 from services.common.queue import job_entrypoint, report_progress
 from services.trainer.main import open_service
 from services.trainer.settings import TrainerSettings
 from services.trainer.views import record_view
-
-_TRAIN_KEYS = {"symbol", "start_ms", "end_ms", "config_yaml"}
 
 
 @job_entrypoint
@@ -21,24 +19,10 @@ def train(payload: dict[str, Any]) -> dict[str, Any]:
     Payload: {"symbol": str, "start_ms"?: int, "end_ms"?: int, "config_yaml"?: str}.
     Returns the ModelView as a dict. Bad payloads fail at once, without retries.
     """
-    unknown = set(payload) - _TRAIN_KEYS
-    if unknown:
-        raise InvalidInput(
-            f"unknown payload keys {sorted(unknown)}; allowed: {sorted(_TRAIN_KEYS)}"
-        )
-    if not isinstance(payload.get("symbol"), str):
-        raise InvalidInput("payload needs 'symbol' (a string like BTCUSDT)")
-    try:
-        start_ms = int(payload.get("start_ms") or 0)
-        end_ms = int(payload.get("end_ms") or 0)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"start_ms and end_ms must be integers (Unix ms): {exc}") from exc
-    config_yaml = payload.get("config_yaml") or ""
-    if not isinstance(config_yaml, str):
-        raise InvalidInput("config_yaml must be YAML text")
+    job = parse_dataset_job(payload)
 
     with open_service(TrainerSettings()) as service:
         record = service.train(
-            payload["symbol"], start_ms, end_ms, config_yaml, progress=report_progress
+            job.symbol, job.start_ms, job.end_ms, job.config_yaml, progress=report_progress
         )
     return asdict(record_view(record))
