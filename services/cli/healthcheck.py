@@ -5,22 +5,11 @@ from __future__ import annotations
 
 import sys
 
-import grpc
 import httpx
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.common.grpc_client import is_serving
 
 TIMEOUT_S = 3.0
-
-
-def grpc_ok(address: str) -> bool:
-    with grpc.insecure_channel(address) as channel:
-        try:
-            reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=""), timeout=TIMEOUT_S
-            )
-        except grpc.RpcError:
-            return False
-    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
 
 def http_ok(url: str) -> bool:
@@ -37,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
             "usage: python -m services.cli.healthcheck grpc HOST:PORT | http URL", file=sys.stderr
         )
         return 2
-    healthy = grpc_ok(args[1]) if args[0] == "grpc" else http_ok(args[1])
+    healthy = is_serving(args[1], timeout_s=TIMEOUT_S) if args[0] == "grpc" else http_ok(args[1])
     return 0 if healthy else 1
 
 

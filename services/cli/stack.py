@@ -21,12 +21,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import grpc
 import httpx
 import redis
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.cli.procfile import ProcessSpec, read_procfile
+from services.common.grpc_client import is_serving
 from services.common.settings import DEFAULT_PORTS
 
 READY_TIMEOUT_S = 120.0
@@ -174,16 +173,6 @@ def _spawn(spec: ProcessSpec, env: dict[str, str], logs: Path) -> subprocess.Pop
     )
 
 
-def _grpc_serving(port: int) -> bool:
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        try:
-            reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
-        except grpc.RpcError:
-            return False
-        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
-
-
 def _gateway_ready(url: str) -> bool:
     try:
         return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
@@ -258,7 +247,7 @@ def _wait_ready(state: StackState, logs: Path) -> None:
         for name, pid in state.pids.items():
             if not _alive(pid) or _is_zombie(pid):
                 raise StackError(f"process '{name}' exited during start-up; see {logs}/{name}.log")
-        pending = {name for name in pending if not _grpc_serving(state.ports[name])}
+        pending = {name for name in pending if not is_serving(f"127.0.0.1:{state.ports[name]}")}
         if not pending and _gateway_ready(state.gateway_url):
             return
         time.sleep(0.3)

@@ -10,26 +10,13 @@ import sys
 import time
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from services.backtester.client import BacktesterClient
 from services.backtester.servicer import SERVICE_NAME
+from services.common.grpc_client import is_serving
 from tests.conftest import REPO, free_port
 from tests.integration.backtester.conftest import ML_CONFIG, SYMBOL, VERSION, World
 
 STARTUP_TIMEOUT_S = 60
-
-
-def serving(address: str) -> bool:
-    with grpc.insecure_channel(address) as ch:
-        try:
-            reply = health_pb2_grpc.HealthStub(ch).Check(
-                health_pb2.HealthCheckRequest(service=SERVICE_NAME), timeout=1
-            )
-        except grpc.RpcError:
-            return False
-        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
 
 def test_serve_runs_a_backtest_until_sigterm(world: World, redis_url: str) -> None:
@@ -53,7 +40,7 @@ def test_serve_runs_a_backtest_until_sigterm(world: World, redis_url: str) -> No
     address = f"127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not serving(address):
+        while not is_serving(address, SERVICE_NAME):
             assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
             assert time.monotonic() < deadline, "the backtester never reported SERVING"
             time.sleep(0.2)

@@ -10,9 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
+from services.common.grpc_client import is_serving
 from services.ingest.client import IngestClient
 from tests.conftest import REPO, free_port
 from tests.integration.ingest.helpers import SPOT, SYMBOL
@@ -22,17 +20,9 @@ STARTUP_TIMEOUT_S = 60.0
 
 def wait_serving(address: str) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    with grpc.insecure_channel(address) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while True:
-            try:
-                reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            assert time.monotonic() < deadline, "server did not report SERVING"
-            time.sleep(0.2)
+    while not is_serving(address):
+        assert time.monotonic() < deadline, "server did not report SERVING"
+        time.sleep(0.2)
 
 
 def test_serve_until_sigterm(data_dir: Path) -> None:

@@ -9,10 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import grpc
 import redis
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.common.grpc_client import is_serving
 from services.predictor.client import PredictorClient
 from services.trainer.registry.events import publish_activation
 from services.trainer.registry.migrate import upgrade
@@ -21,17 +20,6 @@ from tests.conftest import REPO, free_port
 from tests.integration.predictor.helpers import SYMBOL, make_model, wait_for
 
 ROW = {"ret_1m_1": 0.1, "rsi_1m_14": 0.2, "atr_5m_14": 0.3}
-
-
-def _serving(address: str) -> bool:
-    with grpc.insecure_channel(address) as ch:
-        try:
-            reply = health_pb2_grpc.HealthStub(ch).Check(
-                health_pb2.HealthCheckRequest(service="trady.v1.PredictorService"), timeout=1
-            )
-        except grpc.RpcError:
-            return False
-        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
 
 def test_serve_runs_until_sigterm(
@@ -61,7 +49,9 @@ def test_serve_runs_until_sigterm(
     address = f"127.0.0.1:{port}"
     client = PredictorClient(address)
     try:
-        wait_for(lambda: _serving(address), timeout_s=20.0, interval_s=0.1)
+        wait_for(
+            lambda: is_serving(address, "trady.v1.PredictorService"), timeout_s=20.0, interval_s=0.1
+        )
         assert client.predict(SYMBOL, ROW).model_version == "1.0.0+20250101_000000"
 
         make_model(data_dir, registry, "1.1.0+20250102_000000", seed=2)

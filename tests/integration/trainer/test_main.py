@@ -10,26 +10,14 @@ import sys
 import time
 from pathlib import Path
 
-import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.errors import NotFound
+from services.common.grpc_client import is_serving
 from services.trainer.client import TrainerClient
 from services.trainer.servicer import SERVICE_NAME
 from tests.conftest import REPO, free_port
 from tests.integration.trainer.helpers import CONFIG
-
-
-def serving(address: str) -> bool:
-    with grpc.insecure_channel(address) as ch:
-        try:
-            reply = health_pb2_grpc.HealthStub(ch).Check(
-                health_pb2.HealthCheckRequest(service=SERVICE_NAME), timeout=1
-            )
-        except grpc.RpcError:
-            return False
-        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
 
 def test_serve_migrates_then_serves_until_sigterm(data_dir: Path, redis_url: str) -> None:
@@ -54,7 +42,7 @@ def test_serve_migrates_then_serves_until_sigterm(data_dir: Path, redis_url: str
     address = f"127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
-        while not serving(address):
+        while not is_serving(address, SERVICE_NAME):
             assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
             assert time.monotonic() < deadline, "the trainer never reported SERVING"
             time.sleep(0.2)
