@@ -7,19 +7,10 @@ from dataclasses import dataclass
 from services.common.grpc_client import DEFAULT_TIMEOUT_S, channel
 from services.common.grpc_errors import raise_from_rpc
 from services.contracts.trady.v1 import predictor_pb2, predictor_pb2_grpc
+from services.predictor.domain.prediction import Prediction
 
 PREDICT_TIMEOUT_S = 5.0
 """A prediction is milliseconds of work; waiting longer only hides an outage."""
-
-
-@dataclass(frozen=True)
-class Prediction:
-    symbol: str
-    model_version: str
-    probability: float
-    signal: bool
-    threshold: float
-    feature_timestamp_ms: int  # 0 when the features came with the request
 
 
 @dataclass(frozen=True)

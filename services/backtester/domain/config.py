@@ -6,12 +6,10 @@ are rejected so a typo fails loudly instead of silently running with a default.
 
 from __future__ import annotations
 
-from typing import Any
-
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.common.errors import InvalidInput
+from services.common.ml_config import read_sections
 
 
 class BacktestConfig(BaseModel):
@@ -35,14 +33,7 @@ def parse_backtest_config(yaml_text: str) -> BacktestConfig:
     Raises:
         InvalidInput: the YAML is malformed or the section has unknown keys or bad values.
     """
-    try:
-        document: Any = yaml.safe_load(yaml_text) if yaml_text.strip() else {}
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"ML config is not valid YAML: {exc}") from exc
-    if document is None:
-        document = {}
-    if not isinstance(document, dict):
-        raise InvalidInput("ML config must be a mapping with a `backtest` section")
+    document = read_sections(yaml_text)
     section = document.get("backtest") or {}
     if not isinstance(section, dict):
         raise InvalidInput("the `backtest` section of the ML config must be a mapping")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from services.common.errors import InvalidInput
+from services.common.ml_config import read_sections
 
 Timeframe = Literal["1m", "5m", "15m", "1h", "4h"]
 M = TypeVar("M", bound=BaseModel)
@@ -172,14 +172,7 @@ def load_feature_settings(text: str, base: FeatureSettings | None = None) -> Fea
     Raises:
         InvalidInput: the YAML does not parse, is not a mapping, or a section is invalid.
     """
-    try:
-        document = yaml.safe_load(text) if text.strip() else {}
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"ML config is not valid YAML: {exc}") from exc
-    if document is None:
-        document = {}
-    if not isinstance(document, dict):
-        raise InvalidInput("ML config must be a YAML mapping with sections features/label/...")
+    document = read_sections(text)
     defaults = base or FeatureSettings()
     features = _section(document, "features", FeaturesConfig, defaults.features)
     raw_label = document.get("label")

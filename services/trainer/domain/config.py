@@ -11,10 +11,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from services.common.errors import InvalidInput
+from services.common.ml_config import read_sections
 
 DEFAULT_THRESHOLD = 0.5
 # Objectives whose prediction is P(label = 1), which is what every consumer assumes.
@@ -86,14 +86,7 @@ class TrainerConfig:
 def parse_config(config_yaml: str, base: TrainerConfig | None = None) -> TrainerConfig:
     """Parse ML config YAML text; a section it lacks comes from `base` (the server's config),
     or the built-in defaults without one. Raises InvalidInput naming the offending key."""
-    try:
-        document = yaml.safe_load(config_yaml) if config_yaml.strip() else {}
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"config is not valid YAML: {exc}") from exc
-    if document is None:
-        document = {}
-    if not isinstance(document, dict):
-        raise InvalidInput("config must be a YAML mapping with sections like `training:`")
+    document = read_sections(config_yaml)
     training = base.training if base else TrainingConfig()
     threshold = base.threshold if base else DEFAULT_THRESHOLD
     try:
