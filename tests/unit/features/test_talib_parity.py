@@ -1,4 +1,4 @@
-"""Each indicator against TA-Lib (the `ta-lib` package) on the real bars in ../shared/data/.
+"""Each indicator against TA-Lib (the `ta-lib` package) on real 1m bars (BTC and ETH, 91 days).
 
 Compared after TA-Lib's warm-up (its leading NaNs), where ours must also start: values agree to
 1e-9 (absolute, or relative for price-unit series, whichever is looser). Documented
@@ -25,10 +25,14 @@ import talib
 
 from services.features.domain import indicators
 
-SHARED = Path(__file__).resolve().parents[4] / "shared" / "data" / "candles"
-FILES = [
-    SHARED / "binance_spot_BTCUSDT_1m_20250520-20250818.feather",
-    SHARED / "binance_spot_ETHUSDT_1m_20250520-20250818.feather",
+TESTS = Path(__file__).resolve().parents[2]
+FILES = [  # bundled copies of ../shared/data/candles, so a clone alone runs these tests
+    TESTS.parent
+    / "data"
+    / "sample"
+    / "candles"
+    / "binance_spot_BTCUSDT_1m_20250520-20250818.feather",
+    TESTS / "fixtures" / "market" / "binance_spot_ETHUSDT_1m_20250520-20250818.feather",
 ]
 TOL = 1e-9
 

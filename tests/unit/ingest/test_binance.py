@@ -14,10 +14,10 @@ from services.ingest.domain.sources import FileFormat, Kind, detect_kind
 from services.ingest.domain.trades import TRADE_SCHEMA, parse_trades
 from tests.unit.ingest.factories import T0_S, csv
 
-SHARED = Path("/work/shared/data/trades")
-APE_ZIP = SHARED / "original/binance_public_data/futures-APEUSDT-aggTrades-2024-10-18.zip"
-APE_CANONICAL = SHARED / "canonical/binance_usdm_APEUSDT_aggTrades_20241018.csv.gz"
-PEPE_ZIP = SHARED / "original/binance_public_data/spot-PEPEUSDT-aggTrades-2024-10-27.zip"
+MARKET = Path(__file__).resolve().parents[2] / "fixtures" / "market"
+APE_ZIP = MARKET / "futures-APEUSDT-aggTrades-2024-10-18.zip"
+APE_CANONICAL = MARKET / "binance_usdm_APEUSDT_aggTrades_20241018.csv.gz"
+PEPE_ZIP = MARKET / "spot-PEPEUSDT-aggTrades-2024-10-27.zip"
 MS = T0_S * 1000
 
 
