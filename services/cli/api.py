@@ -38,10 +38,12 @@ class GatewayApi:
             raise ApiError(response.status_code, detail)
         return response.json()
 
-    def upload(self, path: Path, symbol: str, kind: str = "auto") -> dict[str, Any]:
+    def upload(
+        self, path: Path, symbol: str, kind: str = "auto", timestamp_unit: str = "auto"
+    ) -> dict[str, Any]:
         with path.open("rb") as handle:
             files = {"file": (path.name, handle)}
-            data = {"symbol": symbol, "kind": kind}
+            data = {"symbol": symbol, "kind": kind, "timestamp_unit": timestamp_unit}
             return dict(self._check(self.http.post("/api/v1/ingest", files=files, data=data)))
 
     def start_job(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:

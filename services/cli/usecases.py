@@ -14,6 +14,7 @@ from typing import Any
 
 from services.cli.local import LocalPipeline, local_pipeline, progress_bar
 from services.common.errors import TradyError
+from services.ingest.domain.epoch import TIME_UNITS
 
 
 def _ms(text: str | None) -> int:
@@ -45,7 +46,12 @@ def ingest(pipe: LocalPipeline, args: argparse.Namespace) -> Any:
     for path in args.files:
         results.append(
             pipe.ingest.ingest_file(
-                str(path), args.symbol, args.kind, Path(path).name, progress_bar("ingest")
+                str(path),
+                args.symbol,
+                args.kind,
+                Path(path).name,
+                progress_bar("ingest"),
+                timestamp_unit=args.timestamp_unit,
             )
         )
     return results
@@ -114,6 +120,12 @@ def add_commands(sub: Any) -> None:
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--symbol", required=True, type=str.upper)
     p.add_argument("--kind", choices=["auto", "trades", "candles"], default="auto")
+    p.add_argument(
+        "--timestamp-unit",
+        choices=TIME_UNITS,
+        default="auto",
+        help="unit of numeric times (default auto: each value by its magnitude)",
+    )
     p = command("features", features, "build a symbol's feature matrix and labels")
     ranged(p)
     p.add_argument("--config", help="ML config YAML (default: TRADY_ML_CONFIG)")

@@ -67,9 +67,14 @@ class BacktestJobRequest(_RangeRequest):
         }
 
 
+TimestampUnit = Literal["auto", "s", "ms", "us", "ns"]
+"""How an ingest reads numeric times (ingest's epoch.TIME_UNITS; a test keeps them equal)."""
+
+
 class IngestJobRequest(_SymbolRequest):
     upload: str = Field(description="name of a file under the data root's uploads/ folder")
     kind: Literal["auto", "trades", "candles"] = "auto"
+    timestamp_unit: TimestampUnit = "auto"
 
 
 class PredictRequest(_SymbolRequest):

@@ -71,5 +71,6 @@ def ingest_payload(request: Request, body: dict[str, Any]) -> dict[str, Any]:
         "path": str(path),
         "symbol": parsed.symbol,
         "kind": parsed.kind,
+        "timestamp_unit": parsed.timestamp_unit,
         "display_name": parsed.upload.split("_", 1)[-1],
     }

@@ -102,17 +102,27 @@ class IngestClient:
         self._stub = ingest_pb2_grpc.IngestServiceStub(self._channel)  # type: ignore[no-untyped-call]
 
     def ingest_file(
-        self, path: str, symbol: str, kind: str = "auto", display_name: str = ""
+        self,
+        path: str,
+        symbol: str,
+        kind: str = "auto",
+        display_name: str = "",
+        timestamp_unit: str = "auto",
     ) -> IngestResult:
         """Ingest a file the server can read (under the data root or a local path).
 
-        kind: "auto" | "trades" | "candles". Raises InvalidInput naming the line and field
+        kind: "auto" | "trades" | "candles"; timestamp_unit: "auto" | "s" | "ms" | "us" | "ns".
+        Raises InvalidInput naming the line and field
         of the first problem (nothing is stored then), NotFound if there is no such file.
         """
         if kind not in KIND_TO_PROTO:
             raise InvalidInput(f"invalid kind {kind!r}; use one of {', '.join(KIND_TO_PROTO)}")
         request = ingest_pb2.IngestFileRequest(
-            path=path, symbol=symbol, kind=KIND_TO_PROTO[kind], display_name=display_name
+            path=path,
+            symbol=symbol,
+            kind=KIND_TO_PROTO[kind],
+            display_name=display_name,
+            timestamp_unit=timestamp_unit,
         )
         with raise_from_rpc():
             reply = self._stub.IngestFile(request, timeout=LONG_TIMEOUT_S)

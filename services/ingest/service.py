@@ -20,8 +20,9 @@ from services.ingest.domain.bars import bars_from_trades, merge_candle_bars, mer
 from services.ingest.domain.binance import binance_layout
 from services.ingest.domain.candles import parse_candles
 from services.ingest.domain.dedup import merge_trades
+from services.ingest.domain.epoch import TimeUnit, time_unit
 from services.ingest.domain.live import FormingMinute, LiveTrade, live_trades_frame
-from services.ingest.domain.resample import HIGHER_TIMEFRAMES, resample
+from services.ingest.domain.resample import TIMEFRAMES, resample_touched
 from services.ingest.domain.results import IngestResult, LiveUpdate, SymbolCoverage
 from services.ingest.domain.sources import FileFormat, Kind, detect_kind, sniff_format
 from services.ingest.domain.symbols import normalize_symbol
@@ -70,16 +71,20 @@ class IngestService:
         kind: str = "auto",
         display_name: str = "",
         progress: Progress | None = None,
+        timestamp_unit: str = "auto",
     ) -> IngestResult:
         """Validate the file at `path` completely, then store it for `symbol`.
 
         `kind` is "auto" (detected from the content), "trades" or "candles"; `display_name`
         names the file in messages (default: the path's name). Nothing is written unless the
-        whole file is valid. Raises InvalidInput (with line and field), NotFound (no file).
+        whole file is valid. `timestamp_unit` declares how numeric times are read (s, ms, us,
+        ns; "auto" or "": by each value's magnitude). Raises InvalidInput (with line and
+        field), NotFound (no file).
         """
         symbol = normalize_symbol(symbol)
         if kind not in KINDS:
             raise InvalidInput(f"invalid kind {kind!r}; use one of {', '.join(KINDS)}")
+        unit = time_unit(timestamp_unit)
         name = display_name or Path(path).name
         report = progress or _no_progress
         with open_input(path, name) as handle:
@@ -93,18 +98,18 @@ class IngestService:
             if resolved is Kind.TRADES and fmt is not FileFormat.CSV:
                 raise InvalidInput(f"{name}: trades must be a CSV file, not {fmt.value}")
             if resolved is Kind.TRADES and binance_layout(head) is None:
-                result = self._stream_trades(symbol, name, size, pieces, report)
+                result = self._stream_trades(symbol, name, size, pieces, report, unit)
             else:
                 # Candle files are small (a year of minutes is ~30 MB) and Binance files are
                 # daily; both are read whole. The gzip bomb limit applies all the same.
                 data = b"".join(piece for piece, _ in pieces)
                 report(0.1, f"read {name} ({len(data):,} bytes)")
                 if resolved is Kind.TRADES:
-                    trades = parse_trades(data, name, symbol)
+                    trades = parse_trades(data, name, symbol, unit=unit)
                     report(0.4, f"validated {trades.height:,} trades")
                     result = self._store_trades(symbol, trades, report)
                 else:
-                    candles = parse_candles(data, fmt, name)
+                    candles = parse_candles(data, fmt, name, unit=unit)
                     report(0.4, f"validated {candles.height:,} candles")
                     result = self._store_candles(symbol, candles, report)
         report(1.0, f"stored {result.rows_stored:,} new rows, {result.bars_1m:,} 1m bars")
@@ -118,6 +123,7 @@ class IngestService:
         size: int,
         pieces: Iterator[tuple[bytes, int]],
         report: Progress,
+        unit: TimeUnit,
     ) -> IngestResult:
         """Validate the file chunk by chunk into a staging folder (memory: one chunk), then,
         only if all of it is valid, merge it into the store one UTC day at a time (memory:
@@ -128,7 +134,7 @@ class IngestService:
         last_ms: int | None = None
         with self._trades.staging() as staging:
             for number, chunk in enumerate(line_chunks(pieces, 1, self._chunk_bytes)):
-                trades = parse_trades(chunk.data, name, symbol, chunk.line_offset)
+                trades = parse_trades(chunk.data, name, symbol, chunk.line_offset, unit=unit)
                 rows += trades.height
                 if trades.height:
                     low, high = _span_ms(trades["timestamp"])
@@ -170,8 +176,9 @@ class IngestService:
                 # Rebuilt even when nothing was added: see _store_trades.
                 rebuilt.append(bars_from_trades(merge.trades))
                 report(0.6 + 0.35 * done / len(days), f"stored trades of {day}")
-            bars_1m = merge_trade_bars(self._bars.load(symbol, "1m"), pl.concat(rebuilt))
-            self._write_all_timeframes(symbol, bars_1m)
+            touched = pl.concat(rebuilt)
+            bars_1m = merge_trade_bars(self._bars.load(symbol, "1m"), touched)
+            self._write_all_timeframes(symbol, bars_1m, touched["open_time"])
         return added, bars_1m.height
 
     def _store_trades(self, symbol: str, trades: pl.DataFrame, report: Progress) -> IngestResult:
@@ -191,8 +198,9 @@ class IngestService:
                 # bars left stale by a crash between the trade and bar writes.
                 rebuilt.append(bars_from_trades(merge.trades))
                 report(0.4 + 0.4 * done / len(by_day), f"stored trades of {day}")
-            bars_1m = merge_trade_bars(self._bars.load(symbol, "1m"), pl.concat(rebuilt))
-            self._write_all_timeframes(symbol, bars_1m)
+            touched = pl.concat(rebuilt)
+            bars_1m = merge_trade_bars(self._bars.load(symbol, "1m"), touched)
+            self._write_all_timeframes(symbol, bars_1m, touched["open_time"])
         first_ms, last_ms = _span_ms(trades["timestamp"])
         return IngestResult(
             symbol=symbol,
@@ -209,7 +217,7 @@ class IngestService:
         with self._trades.lock(symbol):
             merge = merge_candle_bars(self._bars.load(symbol, "1m"), candles)
             report(0.6, f"merged {merge.stored:,} candles")
-            self._write_all_timeframes(symbol, merge.bars)
+            self._write_all_timeframes(symbol, merge.bars, candles["open_time"])
         first_ms, last_ms = _span_ms(candles["open_time"])
         return IngestResult(
             symbol=symbol,
@@ -222,13 +230,19 @@ class IngestService:
             bars_1m=merge.bars.height,
         )
 
-    def _write_all_timeframes(self, symbol: str, bars_1m: pl.DataFrame) -> None:
+    def _write_all_timeframes(self, symbol: str, bars_1m: pl.DataFrame, touched: pl.Series) -> None:
         """Write 1m and every higher timeframe, each only if it changed (an idempotent
-        re-ingest leaves every file untouched). Rebuilding from the whole 1m series is simple
-        and fast enough (~0.1 s per timeframe for a year of minutes)."""
-        frames = {"1m": bars_1m, **{tf: resample(bars_1m, tf) for tf in HIGHER_TIMEFRAMES}}
-        for timeframe, frame in frames.items():
-            if not frame.equals(self._bars.load(symbol, timeframe), null_equal=True):
+        re-ingest leaves every file untouched). `touched` holds the open times of the 1m
+        bars that were rebuilt or merged: only the higher bars containing them are
+        recomputed, so appending a day costs a day, not the symbol's history."""
+        for timeframe in TIMEFRAMES:
+            stored = self._bars.load(symbol, timeframe)
+            frame = (
+                bars_1m
+                if timeframe == "1m"
+                else resample_touched(bars_1m, stored, timeframe, touched)
+            )
+            if not frame.equals(stored, null_equal=True):
                 self._bars.write(symbol, timeframe, frame)
 
     def live_trades(self, symbol: str, trades: Sequence[LiveTrade], now_ms: int = 0) -> LiveUpdate:

@@ -39,6 +39,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             request.symbol,
             PROTO_TO_KIND.get(request.kind, "auto"),
             request.display_name,
+            timestamp_unit=request.timestamp_unit,
         )
         return ingest_result_to_proto(result)
 

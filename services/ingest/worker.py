@@ -23,7 +23,8 @@ def _text(payload: dict[str, Any], key: str, default: str | None = None) -> str:
 
 @job_entrypoint
 def ingest_file(payload: dict[str, Any]) -> dict[str, Any]:
-    """Payload {"path", "symbol", "kind"?: "auto"|"trades"|"candles", "display_name"?};
+    """Payload {"path", "symbol", "kind"?: "auto"|"trades"|"candles", "display_name"?,
+    "timestamp_unit"?: "auto"|"s"|"ms"|"us"|"ns"};
     returns the IngestResult as a dict. Bad input fails at once (no retries)."""
     service = build_service(IngestSettings())
     report_progress(0.0, "starting")
@@ -33,5 +34,6 @@ def ingest_file(payload: dict[str, Any]) -> dict[str, Any]:
         _text(payload, "kind", "auto"),
         _text(payload, "display_name", ""),
         progress=report_progress,
+        timestamp_unit=_text(payload, "timestamp_unit", "auto"),
     )
     return dataclasses.asdict(result)

@@ -21,16 +21,20 @@ def wait_job(http: httpx.Client, job_id: str, timeout_s: float = 600) -> dict[st
     raise AssertionError(f"job {job_id} did not end within {timeout_s} s")
 
 
-def upload(http: httpx.Client, path: Path, symbol: str, kind: str = "auto") -> httpx.Response:
+def upload(
+    http: httpx.Client, path: Path, symbol: str, kind: str = "auto", **form: str
+) -> httpx.Response:
     with path.open("rb") as handle:
         return http.post(
             "/api/v1/ingest",
             files={"file": (path.name, handle)},
-            data={"symbol": symbol, "kind": kind},
+            data={"symbol": symbol, "kind": kind, **form},
         )
 
 
-def ingest(http: httpx.Client, path: Path, symbol: str, kind: str = "auto") -> dict[str, Any]:
-    response = upload(http, path, symbol, kind)
+def ingest(
+    http: httpx.Client, path: Path, symbol: str, kind: str = "auto", **form: str
+) -> dict[str, Any]:
+    response = upload(http, path, symbol, kind, **form)
     assert response.status_code == 202, response.text
     return wait_job(http, response.json()["id"])

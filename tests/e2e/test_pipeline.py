@@ -78,6 +78,19 @@ def test_a_bad_csv_fails_clearly_and_stores_nothing(admin: httpx.Client, tmp_pat
     assert upload(admin, wrong_type, "BADUSDT").status_code == 415
 
 
+def test_declared_timestamp_unit(admin: httpx.Client, tmp_path: Path) -> None:
+    millis = tmp_path / "millis.csv"
+    millis.write_text("timestamp,price,size,side\n1723161300000,1,1,Buy\n")
+    refused = ingest(admin, millis, "UNITUSDT", timestamp_unit="us")
+    assert refused["status"] == "failed"
+    assert "line 2, field 'timestamp'" in refused["error"]
+    assert "microseconds, the declared unit" in refused["error"]
+    assert upload(admin, millis, "UNITUSDT", timestamp_unit="days").status_code == 422
+    view = ingest(admin, millis, "UNITUSDT", timestamp_unit="ms")
+    assert view["status"] == "finished", view["error"]
+    assert view["result"]["first_ms"] == 1723161300000
+
+
 def test_unknown_jobs_and_kinds(admin: httpx.Client) -> None:
     assert admin.get("/api/v1/jobs/train-0000000000000000").status_code == 404
     assert admin.post("/api/v1/jobs/launch-rockets", json={}).status_code == 404

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile, status
 from services.gateway.auth import AdminCaller
 from services.gateway.deps import RedisConn
 from services.gateway.routes.jobs import start_job
-from services.gateway.schemas import JobAccepted
+from services.gateway.schemas import JobAccepted, TimestampUnit
 from services.gateway.uploads import ingest_payload, save_upload
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
@@ -23,10 +23,15 @@ async def upload(
     _: AdminCaller,
     redis: RedisConn,
     kind: Annotated[Literal["auto", "trades", "candles"], Form()] = "auto",
+    timestamp_unit: Annotated[
+        TimestampUnit,
+        Form(description="unit of numeric times; auto: each value by its magnitude"),
+    ] = "auto",
 ) -> JobAccepted:
     """Upload a Bybit trades CSV (`timestamp,price,size,side,tickDirection`, plain or .gz) or a
     1m candle file (CSV, Parquet, Feather). Returns the ingest job; a bad file fails that job
     with the file, line and field named, and nothing of it is stored."""
     stored, _shown = await save_upload(request, file)
-    payload = ingest_payload(request, {"symbol": symbol, "upload": stored, "kind": kind})
+    body = {"symbol": symbol, "upload": stored, "kind": kind, "timestamp_unit": timestamp_unit}
+    payload = ingest_payload(request, body)
     return start_job(redis, request, "ingest", payload)

@@ -6,6 +6,10 @@ it: up is PlusTick, down MinusTick, unchanged repeats the last move as ZeroPlusT
 ZeroMinusTick. The first trade of a file (and an unchanged run before the first move) has no
 reference and is ZeroPlusTick by convention. The taker side is Sell when the buyer was the
 maker. trade_id is Binance's id, prefixed "agg-" for aggTrades (their own id space).
+
+A big file is parsed in chunks of lines; the derivation then carries on from the previous
+chunk's last trade (`TickCarry`), so a chunked parse equals a whole-file parse for a file in
+time order, which Binance's files are (they are in trade-id order).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from services.ingest.domain.csv_table import read_csv_table
-from services.ingest.domain.epoch import epoch_us, timestamp_rules
+from services.ingest.domain.epoch import TimeUnit, epoch_us, timestamp_rules
 from services.ingest.domain.rules import Rule, choice_rule, number_rules, raise_first_broken
 from services.ingest.domain.sources import UTF8_BOM
 
@@ -31,6 +35,24 @@ AGG_COLUMNS = (
     "is_best_match",
 )
 _BOOLEANS = ("true", "false", "True", "False", "TRUE", "FALSE")
+
+
+@dataclass(frozen=True)
+class TickCarry:
+    """Where the tick-direction derivation stands after a chunk: its last trade's price
+    and the sign of the last move (+1 up or unknown, -1 down)."""
+
+    price: float
+    move: int
+
+    @classmethod
+    def after(cls, trades: pl.DataFrame) -> TickCarry | None:
+        """The carry after `trades` (parsed, time-ordered), None if there are none."""
+        if trades.is_empty():
+            return None
+        last = trades.row(trades.height - 1, named=True)
+        down = last["tick_direction"] in ("MinusTick", "ZeroMinusTick")
+        return cls(float(last["price"]), -1 if down else 1)
 
 
 @dataclass(frozen=True)
@@ -75,13 +97,26 @@ def binance_layout(data: bytes) -> BinanceLayout | None:
     return None
 
 
-def parse_binance_trades(data: bytes, name: str, layout: BinanceLayout) -> pl.DataFrame:
-    """Validate a whole Binance trade file and return its trades (stored schema, sorted by
-    time, ties in file order). Raises InvalidInput naming line and field."""
+def parse_binance_trades(
+    data: bytes,
+    name: str,
+    layout: BinanceLayout,
+    *,
+    unit: TimeUnit = "auto",
+    line_offset: int = 0,
+    carry: TickCarry | None = None,
+) -> pl.DataFrame:
+    """Validate a Binance trade file (or a chunk of one: `line_offset` is added to line
+    numbers, `carry` continues the tick derivation of the chunk before) and return its
+    trades (stored schema, sorted by time, ties in file order). Binance writes ms, and us in
+    spot files since 2025: `unit` "auto" tells them apart by magnitude. Raises InvalidInput
+    naming line and field."""
     from services.ingest.domain.trades import TRADE_SCHEMA, with_occurrence
 
     required = (layout.id_key, "price", layout.size_key, layout.time_key, "is_buyer_maker")
-    table = read_csv_table(data, name, required, what="trades", names=layout.names)
+    table = read_csv_table(
+        data, name, required, what="trades", names=layout.names, line_offset=line_offset
+    )
     labels = table.labels
     by_key: dict[str, list[Rule]] = {
         layout.id_key: [
@@ -95,7 +130,7 @@ def parse_binance_trades(data: bytes, name: str, layout: BinanceLayout) -> pl.Da
         ],
         "price": number_rules("price", labels["price"]),
         layout.size_key: number_rules(layout.size_key, labels[layout.size_key]),
-        layout.time_key: timestamp_rules(layout.time_key, labels[layout.time_key]),
+        layout.time_key: timestamp_rules(layout.time_key, labels[layout.time_key], unit),
         "is_buyer_maker": [
             choice_rule("is_buyer_maker", labels["is_buyer_maker"], _BOOLEANS, optional=False)
         ],
@@ -107,7 +142,9 @@ def parse_binance_trades(data: bytes, name: str, layout: BinanceLayout) -> pl.Da
     prefix = "agg-" if layout.aggregated else ""
     trades = (
         table.rows.select(
-            epoch_us(pl.col(layout.time_key)).cast(pl.Datetime("us", "UTC")).alias("timestamp"),
+            epoch_us(pl.col(layout.time_key), unit)
+            .cast(pl.Datetime("us", "UTC"))
+            .alias("timestamp"),
             pl.col("price").cast(pl.Float64),
             pl.col(layout.size_key).cast(pl.Float64).alias("size"),
             pl.when(pl.col("is_buyer_maker").str.to_lowercase() == "true")
@@ -117,15 +154,20 @@ def parse_binance_trades(data: bytes, name: str, layout: BinanceLayout) -> pl.Da
             (pl.lit(prefix) + pl.col(layout.id_key)).alias("trade_id"),
         )
         .sort("timestamp", maintain_order=True)
-        .with_columns(derived_tick_direction(pl.col("price")).alias("tick_direction"))
+        .with_columns(derived_tick_direction(pl.col("price"), carry).alias("tick_direction"))
     )
     return with_occurrence(trades).cast(TRADE_SCHEMA).select(TRADE_SCHEMA.names())
 
 
-def derived_tick_direction(price: pl.Expr) -> pl.Expr:
-    """Bybit-style tick direction of each trade from the price move since the previous one."""
-    move = price.diff().sign()
-    last_move = pl.when(move != 0).then(move).forward_fill().fill_null(1)
+def derived_tick_direction(price: pl.Expr, carry: TickCarry | None = None) -> pl.Expr:
+    """Bybit-style tick direction of each trade from the price move since the previous one
+    (for the first trade: since `carry`'s, if given)."""
+    if carry is None:
+        move = price.diff().sign()
+    else:
+        move = (price - price.shift(1, fill_value=carry.price)).sign()
+    first_move = 1 if carry is None else carry.move
+    last_move = pl.when(move != 0).then(move).forward_fill().fill_null(first_move)
     return (
         pl.when(move > 0)
         .then(pl.lit("PlusTick"))

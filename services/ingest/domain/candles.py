@@ -11,7 +11,13 @@ import polars as pl
 from services.common.errors import InvalidInput
 from services.ingest.domain.bars import BAR_SCHEMA, PRICE_COLUMNS
 from services.ingest.domain.csv_table import read_csv_table
-from services.ingest.domain.epoch import epoch_us
+from services.ingest.domain.epoch import (
+    PLAUSIBLE_FROM_US,
+    PLAUSIBLE_UNTIL_US,
+    TimeUnit,
+    epoch_us,
+    unit_description,
+)
 from services.ingest.domain.rules import (
     LINE,
     Location,
@@ -32,10 +38,13 @@ _TEXT_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
 _UTC_SUFFIX = r"(?:Z|z|\+00:?00| ?UTC)$"
 
 
-def parse_candles(data: bytes, fmt: FileFormat, name: str) -> pl.DataFrame:
+def parse_candles(
+    data: bytes, fmt: FileFormat, name: str, *, unit: TimeUnit = "auto"
+) -> pl.DataFrame:
     """Validate a whole candle file (decompressed bytes) and return its 1m bars, sorted by
-    open time, duplicates (identical rows) dropped. Raises InvalidInput naming the line (CSV)
-    or row (Parquet/Feather) and the field of the first problem, for non-1m candles too."""
+    open time, duplicates (identical rows) dropped. `unit` applies to numeric times ("auto":
+    by magnitude). Raises InvalidInput naming the line (CSV) or row (Parquet/Feather) and the
+    field of the first problem, for non-1m candles too."""
     frame, labels, where, header, structural = _load(data, fmt, name)
     time_key = next((key for key in TIME_ALIASES if key in labels), None)
     if time_key is None:
@@ -43,14 +52,16 @@ def parse_candles(data: bytes, fmt: FileFormat, name: str) -> pl.DataFrame:
             f"{header}: missing the time column (one of {', '.join(TIME_ALIASES)}); "
             f"the columns are {', '.join(repr(v) for v in labels.values())}"
         )
-    frame = frame.with_columns(_time_us(frame.schema[time_key], pl.col(time_key)).alias(_TIME))
+    frame = frame.with_columns(
+        _time_us(frame.schema[time_key], pl.col(time_key), unit).alias(_TIME)
+    )
     frame = frame.with_columns(pl.col(LINE).min().over(_TIME).alias(_FIRST))
     order = list(labels)
     by_key = {key: number_rules(key, labels[key]) for key in ("open", "high", "low", "close")}
     by_key["volume"] = number_rules("volume", labels["volume"], inclusive=True)
     by_key["high"].append(_high_rule(labels["high"]))
     by_key["low"].append(_low_rule(labels["low"]))
-    by_key[time_key] = _time_rules(time_key, labels[time_key])
+    by_key[time_key] = _time_rules(time_key, labels[time_key], unit)
     rules = [*structural, *(r for key in sorted(by_key, key=order.index) for r in by_key[key])]
     rules.append(_conflict_rule(time_key, labels[time_key], where))
     raise_first_broken(frame, rules, where)
@@ -101,7 +112,7 @@ def _load(
     return frame, labels, Location(name, "row"), name, []
 
 
-def _time_us(dtype: pl.DataType, column: pl.Expr) -> pl.Expr:
+def _time_us(dtype: pl.DataType, column: pl.Expr, unit: TimeUnit) -> pl.Expr:
     """Int64 microseconds since the epoch, UTC; null where the value is not a time."""
     if isinstance(dtype, pl.Datetime):
         if dtype.time_zone is None:
@@ -114,10 +125,10 @@ def _time_us(dtype: pl.DataType, column: pl.Expr) -> pl.Expr:
     parsed = [plain.str.strptime(pl.Datetime("us"), f, strict=False) for f in _TEXT_FORMATS]
     as_text = pl.coalesce(parsed).to_physical()
     is_number = as_float(text).is_not_null()
-    return pl.when(is_number).then(epoch_us(text)).otherwise(as_text)
+    return pl.when(is_number).then(epoch_us(text, unit)).otherwise(as_text)
 
 
-def _time_rules(key: str, label: str) -> list[Rule]:
+def _time_rules(key: str, label: str, unit: TimeUnit) -> list[Rule]:
     text = pl.col(key).cast(pl.String)
     number = as_float(text)
     value = pl.col(_TIME)
@@ -132,6 +143,13 @@ def _time_rules(key: str, label: str) -> list[Rule]:
             lambda row: (
                 f"field '{label}': {show(row[key])} is not a time (expected a UTC "
                 "date-time like 2025-05-20 00:00:00, or unix seconds or milliseconds)"
+            ),
+        ),
+        Rule(
+            (value < PLAUSIBLE_FROM_US) | (value >= PLAUSIBLE_UNTIL_US),
+            lambda row: (
+                f"field '{label}': {show(row[key])} is not a plausible candle time (outside "
+                f"2000-2099; a number is {unit_description(unit)})"
             ),
         ),
         Rule(

@@ -54,3 +54,22 @@ def resample(bars_1m: pl.DataFrame, timeframe: str) -> pl.DataFrame:
         .sort("open_time")
     )
     return bars.select(BAR_SCHEMA.names()).cast(BAR_SCHEMA)
+
+
+def resample_touched(
+    bars_1m: pl.DataFrame, stored: pl.DataFrame, timeframe: str, touched: pl.Series
+) -> pl.DataFrame:
+    """The `timeframe` series after the 1m bars at the open times `touched` changed:
+    `stored` (the series before) with only the periods containing a touched minute
+    recomputed from `bars_1m` (the whole, already updated 1m series). Equals
+    `resample(bars_1m, timeframe)` when `stored` was that series for the old 1m bars and
+    no 1m bar outside `touched` changed (tested); costs time in the touched periods, not in
+    the symbol's history.
+    """
+    if timeframe == "1m":
+        raise ValueError("1m bars are merged, not resampled")
+    periods = touched.cast(BAR_SCHEMA["open_time"]).dt.truncate(timeframe).unique()
+    in_touched = pl.col("open_time").dt.truncate(timeframe).is_in(periods.implode())
+    fresh = resample(conform_bars(bars_1m).filter(in_touched), timeframe)
+    kept = conform_bars(stored).filter(~pl.col("open_time").is_in(periods.implode()))
+    return pl.concat([kept, fresh]).sort("open_time")

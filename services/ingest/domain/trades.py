@@ -11,6 +11,7 @@ from services.ingest.domain.csv_table import CsvTable, read_csv_table
 from services.ingest.domain.epoch import (
     PLAUSIBLE_FROM_US,
     PLAUSIBLE_UNTIL_US,
+    TimeUnit,
     epoch_us,
     epoch_us_series,
     timestamp_rules,
@@ -46,35 +47,46 @@ def empty_trades() -> pl.DataFrame:
 
 
 def parse_trades(
-    data: bytes, name: str, symbol: str | None = None, line_offset: int = 0
+    data: bytes,
+    name: str,
+    symbol: str | None = None,
+    line_offset: int = 0,
+    *,
+    unit: TimeUnit = "auto",
 ) -> pl.DataFrame:
     """Validate a whole trade CSV (decompressed bytes) and return its trades.
 
     `name` is the file name shown in messages. With `symbol`, a `symbol` column (if any) must
     match it on every row; `line_offset` is added to the line numbers of messages (for a
-    chunk of a larger file, its header line first). Raises InvalidInput naming the line and
-    field of the first problem; no partial result is ever returned.
+    chunk of a larger file, its header line first); `unit` is the timestamps' unit ("auto":
+    by each value's magnitude). Raises InvalidInput naming the line and field of the first
+    problem; no partial result is ever returned.
     """
     layout = binance_layout(data)
     if layout is not None:
-        return parse_binance_trades(data, name, layout)
-    fast = fast_parse_trades(data, symbol)
+        return parse_binance_trades(data, name, layout, unit=unit)
+    fast = fast_parse_trades(data, symbol, unit=unit)
     if fast is not None:
         return fast
-    return validating_parse_trades(data, name, symbol, line_offset)
+    return validating_parse_trades(data, name, symbol, line_offset, unit=unit)
 
 
 def validating_parse_trades(
-    data: bytes, name: str, symbol: str | None = None, line_offset: int = 0
+    data: bytes,
+    name: str,
+    symbol: str | None = None,
+    line_offset: int = 0,
+    *,
+    unit: TimeUnit = "auto",
 ) -> pl.DataFrame:
     """The reference path of `parse_trades` for Bybit-style files: every rule checked row by
     row, so a problem is named by line and field."""
     table = read_csv_table(data, name, REQUIRED, OPTIONAL, what="trades", line_offset=line_offset)
-    raise_first_broken(table.rows, _rules(table, symbol), table.where)
+    raise_first_broken(table.rows, _rules(table, symbol, unit), table.where)
     rows = table.rows
     optional = {key: pl.col(key) if key in rows.columns else pl.lit(None) for key in OPTIONAL}
     trades = rows.select(
-        epoch_us(pl.col("timestamp")).cast(pl.Datetime("us", "UTC")).alias("timestamp"),
+        epoch_us(pl.col("timestamp"), unit).cast(pl.Datetime("us", "UTC")).alias("timestamp"),
         pl.col("price").cast(pl.Float64),
         pl.col("size").cast(pl.Float64),
         pl.col("side"),
@@ -84,7 +96,9 @@ def validating_parse_trades(
     return with_occurrence(trades).cast(TRADE_SCHEMA)
 
 
-def fast_parse_trades(data: bytes, symbol: str | None = None) -> pl.DataFrame | None:
+def fast_parse_trades(
+    data: bytes, symbol: str | None = None, *, unit: TimeUnit = "auto"
+) -> pl.DataFrame | None:
     """The same trades as the validating path for a clean file, 20x faster; None when the
     file is anything but plainly valid, so that the slow path finds and names the problem.
 
@@ -125,7 +139,7 @@ def fast_parse_trades(data: bytes, symbol: str | None = None) -> pl.DataFrame | 
     if raw.height != lines - 1:
         return None
     raw = raw.rename({label: key for key, label in wanted.items()})
-    raw = raw.with_columns(epoch_us_series(raw["timestamp"]).alias("_us"))
+    raw = raw.with_columns(epoch_us_series(raw["timestamp"], unit).alias("_us"))
     optional = {key: pl.col(key) if key in raw.columns else pl.lit(None) for key in OPTIONAL}
     timestamp = pl.col("_us")
     price, size, side = pl.col("price"), pl.col("size"), pl.col("side")
@@ -212,10 +226,10 @@ def _none_if_empty(value: pl.Expr) -> pl.Expr:
     return pl.when(text != "").then(text)
 
 
-def _rules(table: CsvTable, symbol: str | None) -> list[Rule]:
+def _rules(table: CsvTable, symbol: str | None, unit: TimeUnit) -> list[Rule]:
     labels = table.labels
     by_key: dict[str, list[Rule]] = {
-        "timestamp": timestamp_rules("timestamp", labels["timestamp"]),
+        "timestamp": timestamp_rules("timestamp", labels["timestamp"], unit),
         "price": number_rules("price", labels["price"]),
         "size": number_rules("size", labels["size"]),
         "side": [choice_rule("side", labels["side"], SIDES, optional=False)],

@@ -66,3 +66,19 @@ def test_ingest_train_activate_predict_backtest(tmp_path: Path, redis_url: str) 
     saved = json.loads(Path(report["report_json_path"]).read_text())
     assert saved["summary"]["trades"] == report["summary"]["trades"]
     assert Path(report["report_html_path"]).stat().st_size > 0
+
+
+def test_ingest_with_a_declared_timestamp_unit(tmp_path: Path, redis_url: str) -> None:
+    millis = tmp_path / "millis.csv"
+    millis.write_text("timestamp,price,size,side\n1723161300000,1,1,Buy\n")
+    env = {**os.environ, "TRADY_DATA_DIR": str(tmp_path / "data"), "TRADY_REDIS_URL": redis_url}
+    refused = subprocess.run(
+        [sys.executable, "-m", "services.cli.main", "ingest", str(millis), "--symbol", "UNITUSDT",
+         "--timestamp-unit", "s"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert "millis.csv line 2, field 'timestamp'" in refused.stderr
+    assert "seconds, the declared unit" in refused.stderr
+    [ingested] = trady(env, "ingest", str(millis), "--symbol", "UNITUSDT", "--timestamp-unit", "ms")
+    assert ingested["first_ms"] == 1723161300000

@@ -134,3 +134,17 @@ def test_errors_map_back_to_domain_classes(client: IngestClient, data_dir: Path)
     with pytest.raises(InvalidInput, match="limit"):
         client.bars(SYMBOL, "1m", limit=-1)
     assert client.symbols()[0].symbol == SYMBOL
+
+
+def test_declared_timestamp_unit_over_grpc(client: IngestClient, data_dir: Path) -> None:
+    millis = data_dir.parent / "millis.csv"
+    millis.write_text("timestamp,price,size,side\n1723161300000,1,1,Buy\n1723161360000,2,1,Sell\n")
+    with pytest.raises(InvalidInput, match="millis.csv line 2, field 'timestamp'.*seconds"):
+        client.ingest_file(str(millis), SYMBOL, timestamp_unit="s")
+    assert snapshot(data_dir) == {}
+    with pytest.raises(InvalidInput, match="invalid timestamp unit 'hours'"):
+        client.ingest_file(str(millis), SYMBOL, timestamp_unit="hours")
+    result = client.ingest_file(str(millis), SYMBOL, timestamp_unit="ms")
+    assert (result.rows_stored, result.first_ms, result.last_ms) == (
+        2, 1723161300000, 1723161360000,
+    )  # fmt: skip

@@ -183,3 +183,30 @@ def test_appending_days_incrementally_equals_a_full_rebuild(data_dir: Path, tmp_
     assert stored == len(lines)
     assert_same_store(data_dir, whole)
     assert BarStore(data_dir).load(SYMBOL, "1h")["trade_count"].sum() == len(lines)
+
+
+def test_a_later_file_recomputes_only_the_bars_it_touches(data_dir: Path, tmp_path: Path) -> None:
+    """Kraken trades of 5.4 days as two files: the second leaves every bar of the first
+    file's whole days as stored (a marker written into one survives), and the store equals
+    ingesting both at once."""
+    kraken = SPOT.parent / "kraken_spot_BTCUSDT_20231117_20231122.csv.gz"
+    header, *lines = gzip.decompress(kraken.read_bytes()).decode().splitlines()
+    half = len(lines) // 2
+    early, late = tmp_path / "early.csv", tmp_path / "late.csv"
+    early.write_text("\n".join([header, *lines[:half]]) + "\n")
+    late.write_text("\n".join([header, *lines[half:]]) + "\n")
+    service, bars = build_service(data_dir), BarStore(data_dir)
+    service.ingest_file(str(early), SYMBOL)
+    first_4h = bars.load(SYMBOL, "4h")
+    marked = first_4h.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(-1.0).otherwise(pl.col("vwap")).alias("vwap")
+    )
+    bars.write(SYMBOL, "4h", marked)  # the first 4h bar: days before the second file starts
+
+    service.ingest_file(str(late), SYMBOL)
+
+    after = bars.load(SYMBOL, "4h")
+    assert after["vwap"][0] == -1.0  # not recomputed: nothing in it changed
+    truth = resample(bars.load(SYMBOL, "1m"), "4h")
+    assert after.slice(1).equals(truth.slice(1), null_equal=True)
+    assert after.height == truth.height

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.ingest.domain.bars import BAR_SCHEMA, bars_from_trades, conform_bars
-from services.ingest.domain.resample import TIMEFRAME_MS, TIMEFRAMES, resample
+from services.ingest.domain.bars import BAR_SCHEMA, bars_from_trades, conform_bars, merge_trade_bars
+from services.ingest.domain.resample import TIMEFRAME_MS, TIMEFRAMES, resample, resample_touched
 from tests.unit.ingest.factories import T0_US, TickedTrade, ms, trades_frame
 
 TICKS = ("PlusTick", "ZeroPlusTick", "MinusTick", "ZeroMinusTick")
@@ -97,6 +97,45 @@ def test_resampling_in_steps_equals_resampling_at_once(trades: list[TickedTrade]
     assert_same_bars(
         as_dicts(resample(resample(bars_1m, "1h"), "4h")), as_dicts(resample(bars_1m, "4h"))
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    old=st.lists(trade_strategy, min_size=1, max_size=60),
+    new=st.lists(trade_strategy, min_size=1, max_size=30),
+    timeframe=st.sampled_from(TIMEFRAMES[1:]),
+)
+def test_recomputing_only_touched_periods_equals_a_full_resample(
+    old: list[TickedTrade], new: list[TickedTrade], timeframe: str
+) -> None:
+    # New trades land in some minutes (new ones, or ones that already had trades): those
+    # minutes are rebuilt from all their trades, as an ingest does, and only the higher
+    # bars containing them are recomputed.
+    before = bars_from_trades(trades_frame(old).sort("timestamp", maintain_order=True))
+    everything = trades_frame(old + new).sort("timestamp", maintain_order=True)
+    minutes = {(T0_US + t[0]) // MINUTE_US * MINUTE_US // 1000 for t in new}
+    rebuilt = bars_from_trades(everything).filter(
+        pl.col("open_time").dt.epoch("ms").is_in(sorted(minutes))
+    )
+    after = merge_trade_bars(before, rebuilt)
+
+    spliced = resample_touched(after, resample(before, timeframe), timeframe, rebuilt["open_time"])
+
+    assert spliced.equals(resample(after, timeframe), null_equal=True)
+
+
+def test_untouched_periods_are_kept_as_stored() -> None:
+    bars_1m = _bars([_traded(0, 10.0, 1.0), _traded(300, 20.0, 1.0)])  # 00:00 and 05:00
+    stored = resample(bars_1m, "1h").with_columns(pl.col("close") * 0 + 99.0)  # a marker
+    changed = _bars([_traded(301, 21.0, 2.0)])
+
+    spliced = resample_touched(
+        merge_trade_bars(bars_1m, changed), stored, "1h", changed["open_time"]
+    )
+
+    assert [r["close"] for r in as_dicts(spliced)] == [99.0, 21.0]  # 00:00 not recomputed
+    with pytest.raises(ValueError, match="1m bars are merged"):
+        resample_touched(bars_1m, bars_1m, "1m", changed["open_time"])
 
 
 def _candle(minute: int, price: float, volume: float) -> dict[str, Any]:

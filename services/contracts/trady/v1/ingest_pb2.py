@@ -25,35 +25,35 @@ _sym_db = _symbol_database.Default()
 from services.contracts.trady.v1 import common_pb2 as trady_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15trady/v1/ingest.proto\x12\x08trady.v1\x1a\x15trady/v1/common.proto\"v\n\tLiveTrade\x12\x14\n\x0ctimestamp_us\x18\x01 \x01(\x03\x12\r\n\x05price\x18\x02 \x01(\x01\x12\x0c\n\x04size\x18\x03 \x01(\x01\x12\x0c\n\x04side\x18\x04 \x01(\t\x12\x16\n\x0etick_direction\x18\x05 \x01(\t\x12\x10\n\x08trade_id\x18\x06 \x01(\t\"U\n\x0eLiveTradeBatch\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12#\n\x06trades\x18\x02 \x03(\x0b\x32\x13.trady.v1.LiveTrade\x12\x0e\n\x06now_ms\x18\x03 \x01(\x03\"E\n\x13StreamTradesSummary\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x03\x12\x0c\n\x04late\x18\x02 \x01(\x03\x12\x0e\n\x06\x63losed\x18\x03 \x03(\t\"i\n\x11IngestFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12 \n\x04kind\x18\x03 \x01(\x0e\x32\x12.trady.v1.FileKind\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\"\xb6\x01\n\x12IngestFileResponse\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12 \n\x04kind\x18\x02 \x01(\x0e\x32\x12.trady.v1.FileKind\x12\x11\n\trows_read\x18\x03 \x01(\x03\x12\x13\n\x0brows_stored\x18\x04 \x01(\x03\x12\x12\n\nduplicates\x18\x05 \x01(\x03\x12\x10\n\x08\x66irst_ms\x18\x06 \x01(\x03\x12\x0f\n\x07last_ms\x18\x07 \x01(\x03\x12\x0f\n\x07\x62\x61rs_1m\x18\x08 \x01(\x03\"f\n\x0eGetBarsRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x11\n\ttimeframe\x18\x02 \x01(\t\x12\"\n\x05range\x18\x03 \x01(\x0b\x32\x13.trady.v1.TimeRange\x12\r\n\x05limit\x18\x04 \x01(\x05\"Q\n\x0fGetBarsResponse\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x11\n\ttimeframe\x18\x02 \x01(\t\x12\x1b\n\x04\x62\x61rs\x18\x03 \x03(\x0b\x32\r.trady.v1.Bar\"\x14\n\x12ListSymbolsRequest\"d\n\x0eSymbolCoverage\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61rs_1m\x18\x02 \x01(\x03\x12\x10\n\x08\x66irst_ms\x18\x03 \x01(\x03\x12\x0f\n\x07last_ms\x18\x04 \x01(\x03\x12\x0e\n\x06trades\x18\x05 \x01(\x03\"@\n\x13ListSymbolsResponse\x12)\n\x07symbols\x18\x01 \x03(\x0b\x32\x18.trady.v1.SymbolCoverage*R\n\x08\x46ileKind\x12\x19\n\x15\x46ILE_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10\x46ILE_KIND_TRADES\x10\x01\x12\x15\n\x11\x46ILE_KIND_CANDLES\x10\x02\x32\xaf\x02\n\rIngestService\x12G\n\nIngestFile\x12\x1b.trady.v1.IngestFileRequest\x1a\x1c.trady.v1.IngestFileResponse\x12>\n\x07GetBars\x12\x18.trady.v1.GetBarsRequest\x1a\x19.trady.v1.GetBarsResponse\x12J\n\x0bListSymbols\x12\x1c.trady.v1.ListSymbolsRequest\x1a\x1d.trady.v1.ListSymbolsResponse\x12I\n\x0cStreamTrades\x12\x18.trady.v1.LiveTradeBatch\x1a\x1d.trady.v1.StreamTradesSummary(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15trady/v1/ingest.proto\x12\x08trady.v1\x1a\x15trady/v1/common.proto\"v\n\tLiveTrade\x12\x14\n\x0ctimestamp_us\x18\x01 \x01(\x03\x12\r\n\x05price\x18\x02 \x01(\x01\x12\x0c\n\x04size\x18\x03 \x01(\x01\x12\x0c\n\x04side\x18\x04 \x01(\t\x12\x16\n\x0etick_direction\x18\x05 \x01(\t\x12\x10\n\x08trade_id\x18\x06 \x01(\t\"U\n\x0eLiveTradeBatch\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12#\n\x06trades\x18\x02 \x03(\x0b\x32\x13.trady.v1.LiveTrade\x12\x0e\n\x06now_ms\x18\x03 \x01(\x03\"E\n\x13StreamTradesSummary\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x03\x12\x0c\n\x04late\x18\x02 \x01(\x03\x12\x0e\n\x06\x63losed\x18\x03 \x03(\t\"\x81\x01\n\x11IngestFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12 \n\x04kind\x18\x03 \x01(\x0e\x32\x12.trady.v1.FileKind\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x16\n\x0etimestamp_unit\x18\x05 \x01(\t\"\xb6\x01\n\x12IngestFileResponse\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12 \n\x04kind\x18\x02 \x01(\x0e\x32\x12.trady.v1.FileKind\x12\x11\n\trows_read\x18\x03 \x01(\x03\x12\x13\n\x0brows_stored\x18\x04 \x01(\x03\x12\x12\n\nduplicates\x18\x05 \x01(\x03\x12\x10\n\x08\x66irst_ms\x18\x06 \x01(\x03\x12\x0f\n\x07last_ms\x18\x07 \x01(\x03\x12\x0f\n\x07\x62\x61rs_1m\x18\x08 \x01(\x03\"f\n\x0eGetBarsRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x11\n\ttimeframe\x18\x02 \x01(\t\x12\"\n\x05range\x18\x03 \x01(\x0b\x32\x13.trady.v1.TimeRange\x12\r\n\x05limit\x18\x04 \x01(\x05\"Q\n\x0fGetBarsResponse\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x11\n\ttimeframe\x18\x02 \x01(\t\x12\x1b\n\x04\x62\x61rs\x18\x03 \x03(\x0b\x32\r.trady.v1.Bar\"\x14\n\x12ListSymbolsRequest\"d\n\x0eSymbolCoverage\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61rs_1m\x18\x02 \x01(\x03\x12\x10\n\x08\x66irst_ms\x18\x03 \x01(\x03\x12\x0f\n\x07last_ms\x18\x04 \x01(\x03\x12\x0e\n\x06trades\x18\x05 \x01(\x03\"@\n\x13ListSymbolsResponse\x12)\n\x07symbols\x18\x01 \x03(\x0b\x32\x18.trady.v1.SymbolCoverage*R\n\x08\x46ileKind\x12\x19\n\x15\x46ILE_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10\x46ILE_KIND_TRADES\x10\x01\x12\x15\n\x11\x46ILE_KIND_CANDLES\x10\x02\x32\xaf\x02\n\rIngestService\x12G\n\nIngestFile\x12\x1b.trady.v1.IngestFileRequest\x1a\x1c.trady.v1.IngestFileResponse\x12>\n\x07GetBars\x12\x18.trady.v1.GetBarsRequest\x1a\x19.trady.v1.GetBarsResponse\x12J\n\x0bListSymbols\x12\x1c.trady.v1.ListSymbolsRequest\x1a\x1d.trady.v1.ListSymbolsResponse\x12I\n\x0cStreamTrades\x12\x18.trady.v1.LiveTradeBatch\x1a\x1d.trady.v1.StreamTradesSummary(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'trady.v1.ingest_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FILEKIND']._serialized_start=1005
-  _globals['_FILEKIND']._serialized_end=1087
+  _globals['_FILEKIND']._serialized_start=1030
+  _globals['_FILEKIND']._serialized_end=1112
   _globals['_LIVETRADE']._serialized_start=58
   _globals['_LIVETRADE']._serialized_end=176
   _globals['_LIVETRADEBATCH']._serialized_start=178
   _globals['_LIVETRADEBATCH']._serialized_end=263
   _globals['_STREAMTRADESSUMMARY']._serialized_start=265
   _globals['_STREAMTRADESSUMMARY']._serialized_end=334
-  _globals['_INGESTFILEREQUEST']._serialized_start=336
-  _globals['_INGESTFILEREQUEST']._serialized_end=441
-  _globals['_INGESTFILERESPONSE']._serialized_start=444
-  _globals['_INGESTFILERESPONSE']._serialized_end=626
-  _globals['_GETBARSREQUEST']._serialized_start=628
-  _globals['_GETBARSREQUEST']._serialized_end=730
-  _globals['_GETBARSRESPONSE']._serialized_start=732
-  _globals['_GETBARSRESPONSE']._serialized_end=813
-  _globals['_LISTSYMBOLSREQUEST']._serialized_start=815
-  _globals['_LISTSYMBOLSREQUEST']._serialized_end=835
-  _globals['_SYMBOLCOVERAGE']._serialized_start=837
-  _globals['_SYMBOLCOVERAGE']._serialized_end=937
-  _globals['_LISTSYMBOLSRESPONSE']._serialized_start=939
-  _globals['_LISTSYMBOLSRESPONSE']._serialized_end=1003
-  _globals['_INGESTSERVICE']._serialized_start=1090
-  _globals['_INGESTSERVICE']._serialized_end=1393
+  _globals['_INGESTFILEREQUEST']._serialized_start=337
+  _globals['_INGESTFILEREQUEST']._serialized_end=466
+  _globals['_INGESTFILERESPONSE']._serialized_start=469
+  _globals['_INGESTFILERESPONSE']._serialized_end=651
+  _globals['_GETBARSREQUEST']._serialized_start=653
+  _globals['_GETBARSREQUEST']._serialized_end=755
+  _globals['_GETBARSRESPONSE']._serialized_start=757
+  _globals['_GETBARSRESPONSE']._serialized_end=838
+  _globals['_LISTSYMBOLSREQUEST']._serialized_start=840
+  _globals['_LISTSYMBOLSREQUEST']._serialized_end=860
+  _globals['_SYMBOLCOVERAGE']._serialized_start=862
+  _globals['_SYMBOLCOVERAGE']._serialized_end=962
+  _globals['_LISTSYMBOLSRESPONSE']._serialized_start=964
+  _globals['_LISTSYMBOLSRESPONSE']._serialized_end=1028
+  _globals['_INGESTSERVICE']._serialized_start=1115
+  _globals['_INGESTSERVICE']._serialized_end=1418
 # @@protoc_insertion_point(module_scope)

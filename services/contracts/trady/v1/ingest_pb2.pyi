@@ -54,16 +54,18 @@ class StreamTradesSummary(_message.Message):
     def __init__(self, accepted: _Optional[int] = ..., late: _Optional[int] = ..., closed: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class IngestFileRequest(_message.Message):
-    __slots__ = ("path", "symbol", "kind", "display_name")
+    __slots__ = ("path", "symbol", "kind", "display_name", "timestamp_unit")
     PATH_FIELD_NUMBER: _ClassVar[int]
     SYMBOL_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_UNIT_FIELD_NUMBER: _ClassVar[int]
     path: str
     symbol: str
     kind: FileKind
     display_name: str
-    def __init__(self, path: _Optional[str] = ..., symbol: _Optional[str] = ..., kind: _Optional[_Union[FileKind, str]] = ..., display_name: _Optional[str] = ...) -> None: ...
+    timestamp_unit: str
+    def __init__(self, path: _Optional[str] = ..., symbol: _Optional[str] = ..., kind: _Optional[_Union[FileKind, str]] = ..., display_name: _Optional[str] = ..., timestamp_unit: _Optional[str] = ...) -> None: ...
 
 class IngestFileResponse(_message.Message):
     __slots__ = ("symbol", "kind", "rows_read", "rows_stored", "duplicates", "first_ms", "last_ms", "bars_1m")
