@@ -29,7 +29,7 @@ from services.ingest.domain.symbols import normalize_symbol
 from services.ingest.domain.trades import parse_trades, with_occurrence
 from services.ingest.events import Publisher, publish_bars
 from services.ingest.reader import CHUNK_BYTES, line_chunks, open_input, text_pieces
-from services.ingest.store import BarStore, TradeStore
+from services.ingest.store import BarStore, TradeStore, month_keys
 
 log = logging.getLogger(__name__)
 
@@ -176,10 +176,8 @@ class IngestService:
                 # Rebuilt even when nothing was added: see _store_trades.
                 rebuilt.append(bars_from_trades(merge.trades))
                 report(0.6 + 0.35 * done / len(days), f"stored trades of {day}")
-            touched = pl.concat(rebuilt)
-            bars_1m = merge_trade_bars(self._bars.load(symbol, "1m"), touched)
-            self._write_all_timeframes(symbol, bars_1m, touched["open_time"])
-        return added, bars_1m.height
+            bars_1m = self._write_trade_bars(symbol, pl.concat(rebuilt))
+        return added, bars_1m
 
     def _store_trades(self, symbol: str, trades: pl.DataFrame, report: Progress) -> IngestResult:
         by_day = trades.with_columns(pl.col("timestamp").dt.date().alias(_DAY)).partition_by(
@@ -198,9 +196,7 @@ class IngestService:
                 # bars left stale by a crash between the trade and bar writes.
                 rebuilt.append(bars_from_trades(merge.trades))
                 report(0.4 + 0.4 * done / len(by_day), f"stored trades of {day}")
-            touched = pl.concat(rebuilt)
-            bars_1m = merge_trade_bars(self._bars.load(symbol, "1m"), touched)
-            self._write_all_timeframes(symbol, bars_1m, touched["open_time"])
+            bars_1m = self._write_trade_bars(symbol, pl.concat(rebuilt))
         first_ms, last_ms = _span_ms(trades["timestamp"])
         return IngestResult(
             symbol=symbol,
@@ -210,14 +206,16 @@ class IngestService:
             duplicates=trades.height - added,
             first_ms=first_ms,
             last_ms=last_ms,
-            bars_1m=bars_1m.height,
+            bars_1m=bars_1m,
         )
 
     def _store_candles(self, symbol: str, candles: pl.DataFrame, report: Progress) -> IngestResult:
         with self._trades.lock(symbol):
-            merge = merge_candle_bars(self._bars.load(symbol, "1m"), candles)
+            months = month_keys(candles["open_time"])
+            merge = merge_candle_bars(self._bars.load_months(symbol, "1m", months), candles)
             report(0.6, f"merged {merge.stored:,} candles")
-            self._write_all_timeframes(symbol, merge.bars, candles["open_time"])
+            self._write_all_timeframes(symbol, months, merge.bars, candles["open_time"])
+            bars_1m = self._bars.count(symbol, "1m")
         first_ms, last_ms = _span_ms(candles["open_time"])
         return IngestResult(
             symbol=symbol,
@@ -227,23 +225,34 @@ class IngestService:
             duplicates=candles.height - merge.stored,
             first_ms=first_ms,
             last_ms=last_ms,
-            bars_1m=merge.bars.height,
+            bars_1m=bars_1m,
         )
 
-    def _write_all_timeframes(self, symbol: str, bars_1m: pl.DataFrame, touched: pl.Series) -> None:
-        """Write 1m and every higher timeframe, each only if it changed (an idempotent
-        re-ingest leaves every file untouched). `touched` holds the open times of the 1m
-        bars that were rebuilt or merged: only the higher bars containing them are
-        recomputed, so appending a day costs a day, not the symbol's history."""
+    def _write_trade_bars(self, symbol: str, rebuilt: pl.DataFrame) -> int:
+        """Put freshly rebuilt 1m bars into the store, then the higher bars containing them;
+        returns the symbol's 1m bar count. Reads and writes only the months they fall in."""
+        months = month_keys(rebuilt["open_time"])
+        bars_1m = merge_trade_bars(self._bars.load_months(symbol, "1m", months), rebuilt)
+        self._write_all_timeframes(symbol, months, bars_1m, rebuilt["open_time"])
+        return self._bars.count(symbol, "1m")
+
+    def _write_all_timeframes(
+        self, symbol: str, months: list[str], bars_1m: pl.DataFrame, touched: pl.Series
+    ) -> None:
+        """Write the 1m bars of `months` (all of them, merged) and every higher timeframe's
+        bars there, each month file only if it changed (an idempotent re-ingest leaves every
+        file untouched). `touched` holds the open times of the 1m bars that were rebuilt or
+        merged: only the higher bars containing them are recomputed, so appending a day costs
+        a day, and the files rewritten are a month's, not the symbol's history."""
         for timeframe in TIMEFRAMES:
-            stored = self._bars.load(symbol, timeframe)
+            stored = self._bars.load_months(symbol, timeframe, months)
             frame = (
                 bars_1m
                 if timeframe == "1m"
                 else resample_touched(bars_1m, stored, timeframe, touched)
             )
             if not frame.equals(stored, null_equal=True):
-                self._bars.write(symbol, timeframe, frame)
+                self._bars.write_months(symbol, timeframe, frame, months)
 
     def live_trades(self, symbol: str, trades: Sequence[LiveTrade], now_ms: int = 0) -> LiveUpdate:
         """Feed live trades of `symbol` (any order within the forming minute); `now_ms`

@@ -1,11 +1,14 @@
-"""Bars on disk for the features integration tests, in the ingest layout
-(bars/{SYMBOL}/{tf}.parquet, bar schema of docs/architecture.md), from real BTCUSDT candles."""
+"""Bars on disk for the features integration tests, written through ingest's BarStore (the
+layout and bar schema of docs/architecture.md), from real BTCUSDT candles."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import polars as pl
+
+from services.ingest.domain.bars import conform_bars
+from services.ingest.store import BarStore
 
 REPO = Path(__file__).resolve().parents[3]
 CANDLES = REPO / "data/sample/candles/binance_spot_BTCUSDT_1m_20250520-20250818.feather"
@@ -23,8 +26,7 @@ def candles(rows: int) -> pl.DataFrame:
 
 def write_bars(data_dir: Path, symbol: str, one_minute: pl.DataFrame) -> None:
     """Resample to every timeframe and store with candle-style null order-flow fields."""
-    folder = data_dir / "bars" / symbol
-    folder.mkdir(parents=True, exist_ok=True)
+    store = BarStore(data_dir)
     for tf, every in TIMEFRAMES.items():
         bars = (
             one_minute.group_by_dynamic("open_time", every=every)
@@ -42,7 +44,7 @@ def write_bars(data_dir: Path, symbol: str, one_minute: pl.DataFrame) -> None:
                 pl.lit(None, pl.Float64).alias("vwap"),
             )
         )
-        bars.write_parquet(folder / f"{tf}.parquet")
+        store.write(symbol, tf, conform_bars(bars))
 
 
 def ms(frame: pl.DataFrame, row: int) -> int:
