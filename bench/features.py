@@ -8,16 +8,23 @@ laid end to end on consecutive minutes until `--rows` (each repeat scaled to con
 previous close), then resampled to 5m/15m/1h/4h (resampling is ingest's job: not timed).
 - ours (full): every feature of configs/ml.example.yaml on all five timeframes, joined onto
   the 1m rows without look-ahead, plus time of day: the dataset's feature columns.
-- ours (indicators only): the same indicators on each timeframe's bars, without the joins.
+- ours (indicators only): the same indicators on each timeframe's bars, without attaching
+  them to the 1m rows (feature_frame's first phase); the difference to the full set is the
+  rest of feature_frame (inputs, as-of gather onto the 1m rows, NaN -> null, time of day).
 - TA-Lib (same indicators): EMA 9/21/50/200 (+ numpy distance and slope), RSI, ATR, MACD,
   BBANDS, ADX, STOCH, and returns / realised vol / volume z / VWAP from numpy + TA-Lib
   SUM/SMA/STDDEV, on each timeframe's bars.
 - TA-Lib (six core on 1m): EMA, RSI, ATR, MACD, BBANDS, ADX on the 1m bars only.
+Each repeat times every line once, in turn (interleaved), so that the shared machine's load
+changes fall on ours and TA-Lib alike; figures are medians of wall time, with the user and
+system CPU time of all threads beside them (ours runs its kernels on every core, TA-Lib on one;
+system time is mostly the kernel handing out fresh pages for the outputs).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -30,22 +37,46 @@ import talib
 
 from services.features.domain.config import TIMEFRAME_MINUTES, load_feature_settings
 from services.features.domain.dataset import feature_frame
+from services.features.domain.indicator_matrix import (
+    bar_array_exprs,
+    bar_arrays,
+    indicator_groups,
+    matrix_tasks,
+)
 from services.features.domain.live import latest_vector, warmup_bars
-from services.features.domain.multitimeframe import indicator_exprs
+from services.features.domain.parallel import run_all
 
 REPO = Path(__file__).resolve().parents[1]
 CANDLES = REPO.parent / "shared/data/candles/binance_spot_BTCUSDT_1m_segments.csv.gz"
 CONFIG = load_feature_settings((REPO / "configs/ml.example.yaml").read_text()).features
 
 
-def median_seconds(fn: Callable[[], Any], repeats: int) -> float:
-    fn()  # warm-up (numba compile cache, allocator)
-    times = []
+def median_seconds(
+    fns: dict[str, Callable[[], Any]], repeats: int
+) -> dict[str, tuple[float, float, float]]:
+    """Median (wall, user CPU, system CPU) seconds of each function, CPU summed over all
+    threads. Each round runs every function once, in turn, so a change in the shared
+    machine's load falls on all of them alike, not on one block."""
+    for fn in fns.values():
+        fn()  # warm-up (numba compile cache, allocator)
+    times: dict[str, list[tuple[float, float, float]]] = {name: [] for name in fns}
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, fn in fns.items():
+            wall, cpu = time.perf_counter(), os.times()
+            fn()
+            after = os.times()
+            times[name].append(
+                (time.perf_counter() - wall, after.user - cpu.user, after.system - cpu.system)
+            )
+    medians = {}
+    for name, runs in times.items():
+        wall_s, user_s, system_s = zip(*runs, strict=True)
+        medians[name] = (
+            statistics.median(wall_s),
+            statistics.median(user_s),
+            statistics.median(system_s),
+        )
+    return medians
 
 
 def one_minute_bars(rows: int) -> pl.DataFrame:
@@ -123,31 +154,57 @@ def main() -> None:
     total = sum(b.height for b in bars.values())
 
     def ours_full() -> pl.DataFrame:
-        return feature_frame(lazy, CONFIG).collect()
+        return feature_frame(lazy, CONFIG)
 
-    def ours_indicators() -> list[pl.DataFrame]:
-        return pl.collect_all(
-            [lazy[tf].select(indicator_exprs(CONFIG, tf)) for tf in CONFIG.timeframes]
-        )
-
-    full = median_seconds(ours_full, args.repeats)
-    only = median_seconds(ours_indicators, args.repeats)
-    same = median_seconds(lambda: talib_same(bars), args.repeats)
-    six = median_seconds(lambda: talib_six(bars["1m"]), args.repeats)
+    def ours_indicators() -> dict[str, np.ndarray]:
+        # feature_frame's first phase: every timeframe's kernels on its own bars.
+        tasks: list[Callable[[], None]] = []
+        matrices: dict[str, np.ndarray] = {}
+        for tf in CONFIG.timeframes:
+            groups = indicator_groups(CONFIG, tf)
+            arrays = bar_arrays(bars[tf].select(bar_array_exprs()))
+            matrices[tf] = np.empty((sum(len(g.names) for g in groups), arrays.rows))
+            tasks += matrix_tasks(groups, arrays, matrices[tf])
+        run_all(tasks)
+        return matrices
 
     window = warmup_bars(CONFIG)
     close = bars["1m"]["open_time"][-1]
     tail = {tf: b.filter(pl.col("open_time") <= close).tail(window + 1) for tf, b in bars.items()}
-    live = median_seconds(lambda: latest_vector("BTCUSDT", tail, CONFIG), args.repeats)
+    load_before = os.getloadavg()[0]
+    seconds = median_seconds(
+        {
+            "full": ours_full,
+            "only": ours_indicators,
+            "same": lambda: talib_same(bars),
+            "six": lambda: talib_six(bars["1m"]),
+            "live": lambda: latest_vector("BTCUSDT", tail, CONFIG),
+        },
+        args.repeats,
+    )
+    (full, *full_cpu), (only, *only_cpu), (same, *same_cpu), (six, *six_cpu), (live, *_) = (
+        seconds[k] for k in ("full", "only", "same", "six", "live")
+    )
+    rest = full - only
 
     columns = ours_full().width - 6
     print(f"bars: {args.rows} x 1m (+ 5m/15m/1h/4h = {total} bars), {columns} feature columns")
-    print(f"median of {args.repeats} runs, seconds")
-    print(f"ours, full set joined onto 1m rows   {full:8.3f}   {full / same:5.2f}x TA-Lib same")
-    print(f"ours, indicators only (no joins)     {only:8.3f}   {only / same:5.2f}x TA-Lib same")
-    print(f"TA-Lib, same indicators, 5 tfs       {same:8.3f}")
-    print(f"TA-Lib, six core on 1m only          {six:8.3f}")
-    print(f"live update ({window}-bar window)    {live:8.3f}   {live / full:6.3f}x full recompute")
+    print(f"median of {args.repeats} interleaved runs; load average (1 min) "
+          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after")  # fmt: skip
+    print(f"{'':38}{'wall s':>8}  {'x TA-Lib same':>13}  {'CPU s user / system':>20}")
+    lines = [
+        ("ours, full set joined onto 1m rows", full, full_cpu),
+        ("ours, indicators only (no joins)", only, only_cpu),
+        ("  difference: attach to 1m rows etc.", rest, []),
+        ("TA-Lib, same indicators, 5 tfs", same, same_cpu),
+        ("TA-Lib, six core on 1m only", six, six_cpu),
+    ]
+    for label, wall, cpu in lines:
+        ratio = f"{wall / same:12.2f}x" if label.startswith(("ours", " ")) else ""
+        usage = f"{cpu[0]:.3f} / {cpu[1]:.3f}" if cpu else ""
+        print(f"{label:38}{wall:8.3f}  {ratio:>13}  {usage:>20}")
+    label = f"live update ({window}-bar window)"
+    print(f"{label:38}{live:8.3f}  {live / full:12.3f}x full recompute")
 
 
 if __name__ == "__main__":

@@ -31,11 +31,11 @@ from services.features.domain.multitimeframe import (
     TIME,
     TIME_DTYPE,
     feature_names,
-    join_timeframes,
-    row_exprs,
+    indicator_columns,
     with_optional_columns,
 )
 from services.features.domain.pullback import pullback_label
+from services.features.domain.row_features import row_features
 
 FEATURE_CODE_VERSION = "2"
 """Bump whenever indicator code changes what a feature means, so old models are refused."""
@@ -122,17 +122,17 @@ def required_timeframes(settings: FeatureSettings) -> list[str]:
     return sorted(needed, key=list(TIMEFRAME_MINUTES).index)
 
 
-def feature_frame(bars: Mapping[str, pl.LazyFrame], config: FeaturesConfig) -> pl.LazyFrame:
+def feature_frame(bars: Mapping[str, pl.LazyFrame], config: FeaturesConfig) -> pl.DataFrame:
     """open_time, prices and the feature columns (non-finite values as null), one row per
-    1m bar, lazily. `bars` needs "1m" and every configured timeframe.
+    1m bar, computed now (the kernels need the arrays). `bars` needs "1m" and every
+    configured timeframe.
 
     Raises:
         ValueError: a needed timeframe is missing.
     """
     if BASE_TIMEFRAME not in bars:
         raise ValueError("1m bars are required: dataset rows are 1m bars")
-    names = feature_names(config)
-    base = (
+    rows = (
         with_optional_columns(bars[BASE_TIMEFRAME])
         .select(
             pl.col(TIME).cast(TIME_DTYPE),
@@ -140,17 +140,18 @@ def feature_frame(bars: Mapping[str, pl.LazyFrame], config: FeaturesConfig) -> p
             *OPTIONAL_COLUMNS,
         )
         .sort(TIME)
+        .collect()
     )
-    joined = join_timeframes(base, bars, config=config).with_columns(row_exprs(config))
-    # A zero price or volume could yield inf/NaN; downstream treats null as "unknown".
-    finite = [
-        pl.when(pl.col(n).is_finite()).then(pl.col(n)).otherwise(None).alias(n) for n in names
+    parts = [
+        rows[[TIME, *PRICE_COLUMNS]],  # a projection: select would copy multi-chunk columns
+        indicator_columns(rows, bars, config=config),
+        row_features(rows, config),
     ]
-    return joined.select(pl.col(TIME), *PRICE_COLUMNS, *finite)
+    return pl.concat(parts, how="horizontal")  # a frame without columns adds none
 
 
 def assemble_dataset(bars: Mapping[str, pl.LazyFrame], settings: FeatureSettings) -> pl.DataFrame:
-    """Bars of each timeframe -> the dataset frame, collected once.
+    """Bars of each timeframe -> the dataset frame (features computed once, then the label).
 
     Args:
         bars: bar frames by timeframe; every timeframe of `required_timeframes` is needed.
@@ -161,7 +162,7 @@ def assemble_dataset(bars: Mapping[str, pl.LazyFrame], settings: FeatureSettings
     Raises:
         ValueError: a needed timeframe is missing.
     """
-    rows = feature_frame(bars, settings.features)
+    rows = feature_frame(bars, settings.features).lazy()
     label = settings.label
     if isinstance(label, PullbackLabel):
         missing = [t for t in (label.timeframe, label.trend_timeframe) if t not in bars]

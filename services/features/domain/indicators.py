@@ -14,16 +14,12 @@ before the first row, and a plain loop in that definition reproduces it exactly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import polars as pl
 
-from services.features.domain import kernels
-
-
-def log_return(*, period: int, close: str = "close") -> pl.Expr:
-    """ln(close[t] / close[t - period]); the first `period` rows are null."""
-    _check_period(period)
-    return (pl.col(close) / pl.col(close).shift(period)).log()
+from services.features.domain import kernels, window_kernels
 
 
 def _to_numpy(series: pl.Series) -> np.ndarray:
@@ -34,6 +30,58 @@ def _from_numpy(values: np.ndarray) -> pl.Series:
     return pl.Series(values, dtype=pl.Float64).fill_nan(None)
 
 
+def _one_output(inputs: list[pl.Expr], kernel: Callable[..., None]) -> pl.Expr:
+    """A kernel that takes the `inputs` arrays (in that order) and writes one output array,
+    as an expression."""
+    if len(inputs) == 1:
+
+        def run(series: pl.Series) -> pl.Series:
+            values = _to_numpy(series)
+            out = np.empty(values.shape[0])
+            kernel(values, out)
+            return _from_numpy(out)
+
+        return inputs[0].map_batches(run, return_dtype=pl.Float64)
+
+    def run_many(columns: pl.Series) -> pl.Series:
+        arrays = _unnest(columns)
+        out = np.empty(columns.len())
+        kernel(*arrays, out)
+        return _from_numpy(out)
+
+    return _struct(inputs).map_batches(run_many, return_dtype=pl.Float64)
+
+
+def _two_outputs(inputs: list[pl.Expr], kernel: Callable[..., None]) -> tuple[pl.Expr, pl.Expr]:
+    """A kernel that writes the two rows of a (2, rows) output array, as two expressions
+    (evaluated once)."""
+
+    def run(columns: pl.Series) -> pl.Series:
+        out = np.empty((2, columns.len()))
+        kernel(*_unnest(columns), out)
+        return pl.struct(_from_numpy(out[0]).alias("a"), _from_numpy(out[1]).alias("b"), eager=True)
+
+    both = _struct(inputs).map_batches(
+        run, return_dtype=pl.Struct({"a": pl.Float64, "b": pl.Float64})
+    )
+    return both.struct.field("a"), both.struct.field("b")
+
+
+def _struct(inputs: list[pl.Expr]) -> pl.Expr:
+    return pl.struct(*(expr.alias(f"_{i}") for i, expr in enumerate(inputs)))
+
+
+def _unnest(columns: pl.Series) -> list[np.ndarray]:
+    frame = columns.struct.unnest()
+    return [_to_numpy(frame.to_series(i)) for i in range(frame.width)]
+
+
+def log_return(*, period: int, close: str = "close") -> pl.Expr:
+    """ln(close[t] / close[t - period]); the first `period` rows are null."""
+    _check_period(period)
+    return _one_output([pl.col(close)], lambda c, out: window_kernels.log_return(c, period, out))
+
+
 def recursive_average(
     values: pl.Expr, *, window: int, alpha: float, seed_scale: float | None = None,
     first_row: int = 0,
@@ -42,13 +90,10 @@ def recursive_average(
     values, on the row where they complete (not before `first_row`); from there
     ``avg[t] = alpha * values[t] + (1 - alpha) * avg[t-1]``; null before the seed."""
     scale = 1.0 / window if seed_scale is None else seed_scale
-
-    def run(series: pl.Series) -> pl.Series:
-        return _from_numpy(
-            kernels.recursive_average(_to_numpy(series), window, scale, alpha, first_row)
-        )
-
-    return values.map_batches(run, return_dtype=pl.Float64)
+    return _one_output(
+        [values],
+        lambda v, out: kernels.recursive_average_into(v, window, scale, alpha, first_row, out),
+    )
 
 
 def seeded_ewm(values: pl.Expr, *, period: int, alpha: float) -> pl.Expr:
@@ -69,13 +114,20 @@ def ema(*, period: int, column: str = "close") -> pl.Expr:
 
 def ema_distance(*, period: int, close: str = "close") -> pl.Expr:
     """close / EMA(period) - 1: how far price is above its average, in units of the average."""
-    return pl.col(close) / ema(period=period, column=close) - 1.0
+    return ema_distance_and_slope(period=period, close=close)[0]
 
 
 def ema_slope(*, period: int, close: str = "close") -> pl.Expr:
     """EMA[t] / EMA[t-1] - 1: the average's relative change over one bar."""
-    average = ema(period=period, column=close)
-    return average / average.shift(1) - 1.0
+    return ema_distance_and_slope(period=period, close=close)[1]
+
+
+def ema_distance_and_slope(*, period: int, close: str = "close") -> tuple[pl.Expr, pl.Expr]:
+    """(ema_distance, ema_slope) from one pass over the closes."""
+    _check_period(period)
+    return _two_outputs(
+        [pl.col(close)], lambda c, out: kernels.ema_distance_and_slope(c, period, out[0], out[1])
+    )
 
 
 def rsi(*, period: int, close: str = "close") -> pl.Expr:
@@ -86,28 +138,18 @@ def rsi(*, period: int, close: str = "close") -> pl.Expr:
     gives 0 there: a definitional difference, documented in the parity test).
     """
     _check_period(period)
-
-    def run(series: pl.Series) -> pl.Series:
-        return _from_numpy(kernels.rsi(_to_numpy(series), period))
-
-    return pl.col(close).map_batches(run, return_dtype=pl.Float64)
+    return _one_output([pl.col(close)], lambda c, out: kernels.rsi(c, period, out))
 
 
-def true_range(*, high: str = "high", low: str = "low", close: str = "close") -> pl.Expr:
-    """max(high - low, |high - prev close|, |low - prev close|); null on the first row,
-    which has no previous close (TA-Lib convention)."""
-    prev_close = pl.col(close).shift(1)
-    spread = pl.max_horizontal(
-        pl.col(high) - pl.col(low),
-        (pl.col(high) - prev_close).abs(),
-        (pl.col(low) - prev_close).abs(),
+def atr(*, period: int, high: str = "high", low: str = "low", close: str = "close") -> pl.Expr:
+    """Wilder's ATR(period) in price units (TA-Lib ATR): the true range
+    max(high - low, |high - prev close|, |low - prev close|), null on the first row (no
+    previous close), averaged with alpha 1/period from the mean of its first `period` values."""
+    _check_period(period)
+    return _one_output(
+        [pl.col(high), pl.col(low), pl.col(close)],
+        lambda h, lo, c, out: kernels.atr(h, lo, c, period, out),
     )
-    return pl.when(prev_close.is_null()).then(None).otherwise(spread)
-
-
-def atr(*, period: int, close: str = "close") -> pl.Expr:
-    """Wilder's ATR(period) in price units (TA-Lib ATR)."""
-    return seeded_ewm(true_range(close=close), period=period, alpha=1.0 / period)
 
 
 def atr_ratio(*, period: int, close: str = "close") -> pl.Expr:
@@ -124,32 +166,25 @@ def macd_histogram(*, fast: int, slow: int, signal: int, close: str = "close") -
     """
     _check_period(fast)
     _check_period(slow)
-    prices = pl.col(close)
-    ema_fast = recursive_average(prices, window=fast, alpha=2.0 / (fast + 1), first_row=slow - 1)
-    line = ema_fast - ema(period=slow, column=close)
-    return line - seeded_ewm(line, period=signal, alpha=2.0 / (signal + 1))
+    _check_period(signal)
+    return _one_output(
+        [pl.col(close)], lambda c, out: kernels.macd_histogram(c, fast, slow, signal, out)
+    )
 
 
 def bollinger(*, period: int, k: float, close: str = "close") -> tuple[pl.Expr, pl.Expr]:
     """(%B, width) of Bollinger bands SMA(period) +- k * population std (TA-Lib BBANDS).
 
     %B = (close - lower) / (upper - lower); width = (upper - lower) / middle. A window of equal
-    closes has no width; its %B is null (0/0). Computed in kernels.bollinger (two passes on
-    differences, so it stays exact where TA-Lib's running sums of squares do not).
+    closes has no width; its %B is null (0/0). Computed in window_kernels.bollinger (two
+    passes on differences, so it stays exact where TA-Lib's running sums of squares do not).
     """
     if period < 2:
         raise ValueError(f"Bollinger period must be >= 2, got {period}")
-
-    def run(series: pl.Series) -> pl.Series:
-        pct_b, width = kernels.bollinger(_to_numpy(series), period, k)
-        return pl.struct(
-            _from_numpy(pct_b).alias("pct_b"), _from_numpy(width).alias("width"), eager=True
-        )
-
-    bands = pl.col(close).map_batches(
-        run, return_dtype=pl.Struct({"pct_b": pl.Float64, "width": pl.Float64})
+    return _two_outputs(
+        [pl.col(close)],
+        lambda c, out: window_kernels.bollinger(c, period, k, out[0], out[1]),
     )
-    return bands.struct.field("pct_b"), bands.struct.field("width")
 
 
 def adx(*, period: int, high: str = "high", low: str = "low", close: str = "close") -> pl.Expr:
@@ -158,18 +193,13 @@ def adx(*, period: int, high: str = "high", low: str = "low", close: str = "clos
     +DM/-DM (and TR, which cancels out of DX) are Wilder-smoothed from a seed of the sum of
     their first period-1 values (TA-Lib's sums; the DI ratios are the same for sums and
     averages), DX comes from row `period` on, and the ADX is the Wilder average of DX seeded
-    with its first `period` values.
+    with its first `period` values. `close` is not used (TR cancels out).
     """
     if period < 2:
         raise ValueError(f"ADX period must be >= 2, got {period}")
-
-    def run(columns: pl.Series) -> pl.Series:
-        frame = columns.struct.unnest()
-        return _from_numpy(
-            kernels.adx(_to_numpy(frame.get_column(high)), _to_numpy(frame.get_column(low)), period)
-        )
-
-    return pl.struct(high, low).map_batches(run, return_dtype=pl.Float64)
+    return _one_output(
+        [pl.col(high), pl.col(low)], lambda h, lo, out: kernels.adx(h, lo, period, out)
+    )
 
 
 def stochastic(
@@ -182,24 +212,19 @@ def stochastic(
     """
     _check_period(period)
     _check_period(smooth)
-
-    def run(columns: pl.Series) -> pl.Series:
-        frame = columns.struct.unnest()
-        h, lo, c = (_to_numpy(frame.get_column(name)) for name in (high, low, close))
-        slow_k, slow_d = kernels.stochastic(h, lo, c, period, smooth)
-        return pl.struct(_from_numpy(slow_k).alias("k"), _from_numpy(slow_d).alias("d"), eager=True)
-
-    both = pl.struct(high, low, close).map_batches(
-        run, return_dtype=pl.Struct({"k": pl.Float64, "d": pl.Float64})
+    return _two_outputs(
+        [pl.col(high), pl.col(low), pl.col(close)],
+        lambda h, lo, c, out: window_kernels.stochastic(h, lo, c, period, smooth, out[0], out[1]),
     )
-    return both.struct.field("k"), both.struct.field("d")
 
 
 def realized_volatility(*, window: int, close: str = "close") -> pl.Expr:
     """Sample std (ddof=1) of the last `window` one-bar log returns (not annualised)."""
     if window < 2:
         raise ValueError(f"realised volatility window must be >= 2, got {window}")
-    return log_return(period=1, close=close).rolling_std(window, min_samples=window, ddof=1)
+    return _one_output(
+        [pl.col(close)], lambda c, out: window_kernels.realized_volatility(c, window, out)
+    )
 
 
 def volume_zscore(*, window: int, volume: str = "volume") -> pl.Expr:
@@ -210,29 +235,28 @@ def volume_zscore(*, window: int, volume: str = "volume") -> pl.Expr:
     """
     if window < 2:
         raise ValueError(f"volume z-score window must be >= 2, got {window}")
-    mean = pl.col(volume).rolling_mean(window, min_samples=window)
-    std = pl.col(volume).rolling_std(window, min_samples=window, ddof=1)
-    return (
-        pl.when(std.is_null())
-        .then(None)
-        .when(std == 0.0)
-        .then(0.0)
-        .otherwise((pl.col(volume) - mean) / std)
+    return _one_output(
+        [pl.col(volume)], lambda v, out: window_kernels.volume_zscore(v, window, out)
     )
+
+
+def vwap_price() -> pl.Expr:
+    """A bar's price for the VWAP: its own VWAP when it has one (bars from trades), its
+    typical price (high + low + close) / 3 otherwise (candle imports)."""
+    typical = (pl.col("high") + pl.col("low") + pl.col("close")) / 3.0
+    return pl.coalesce(pl.col("vwap"), typical)
 
 
 def vwap_distance(*, window: int) -> pl.Expr:
     """close / rolling VWAP - 1, the VWAP over the last `window` bars weighted by volume.
 
-    A bar's price is its own VWAP when it has one (bars from trades) and its typical price
-    (high + low + close) / 3 otherwise (candle imports). A window without volume gives null.
+    Each bar's price is `vwap_price()`. A window without volume gives null.
     """
     _check_period(window)
-    typical = (pl.col("high") + pl.col("low") + pl.col("close")) / 3.0
-    price = pl.coalesce(pl.col("vwap"), typical)
-    notional = (price * pl.col("volume")).rolling_sum(window, min_samples=window)
-    volume = pl.col("volume").rolling_sum(window, min_samples=window)
-    return pl.col("close") / (notional / volume) - 1.0
+    return _one_output(
+        [vwap_price(), pl.col("volume"), pl.col("close")],
+        lambda p, v, c, out: window_kernels.vwap_distance(p, v, c, window, out),
+    )
 
 
 def _check_period(period: int) -> None:

@@ -70,7 +70,7 @@ def latest_vector(
     """The feature vector of the newest 1m row in `bars` (the warm-up window of each
     timeframe), or None when a feature is still unknown there (not enough history)."""
     names = feature_names(config)
-    frame = feature_frame({tf: b.lazy() for tf, b in bars.items()}, config).tail(1).collect()
+    frame = feature_frame({tf: b.lazy() for tf, b in bars.items()}, config).tail(1)
     if frame.is_empty() or frame.select(pl.any_horizontal(pl.col(names).is_null())).item():
         return None
     return LatestFeatures(
