@@ -8,7 +8,6 @@ import itertools
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from services.common.errors import InvalidInput
+from services.ingest.chunked_validation import validate_in_chunks
 from services.ingest.domain.bars import bars_from_trades, merge_candle_bars, merge_trade_bars
 from services.ingest.domain.binance import binance_layout
 from services.ingest.domain.candles import parse_candles
@@ -25,10 +25,11 @@ from services.ingest.domain.resample import HIGHER_TIMEFRAMES, resample
 from services.ingest.domain.results import IngestResult, LiveUpdate, SymbolCoverage
 from services.ingest.domain.sources import FileFormat, Kind, detect_kind, sniff_format
 from services.ingest.domain.symbols import normalize_symbol
-from services.ingest.domain.trades import parse_trades, with_occurrence
+from services.ingest.domain.trades import parse_trades
 from services.ingest.events import Publisher, publish_bars
-from services.ingest.reader import CHUNK_BYTES, line_chunks, open_input, text_pieces
+from services.ingest.reader import CHUNK_BYTES, open_input, text_pieces
 from services.ingest.store import BarStore, TradeStore
+from services.ingest.validated_trades import HELD_BYTES, ValidatedTrades
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +56,12 @@ class IngestService:
         bar_store: BarStore,
         chunk_bytes: int = CHUNK_BYTES,
         publisher: Publisher | None = None,
+        held_bytes: int = HELD_BYTES,
     ) -> None:
         self._trades = trade_store
         self._bars = bar_store
         self._chunk_bytes = chunk_bytes  # of trade CSV text validated at a time
+        self._held_bytes = held_bytes  # of validated trades kept in memory, not staged
         self._publisher = publisher  # of closed live bars; None: stored, not published
         self._live: dict[str, FormingMinute] = {}
         self._live_lock = threading.Lock()
@@ -119,51 +122,35 @@ class IngestService:
         pieces: Iterator[tuple[bytes, int]],
         report: Progress,
     ) -> IngestResult:
-        """Validate the file chunk by chunk into a staging folder (memory: one chunk), then,
-        only if all of it is valid, merge it into the store one UTC day at a time (memory:
-        one day). A bad line anywhere leaves the store untouched."""
-        started = time.perf_counter()
-        rows = 0
-        first_ms: int | None = None
-        last_ms: int | None = None
+        """Validate the file chunk by chunk, holding the valid trades in memory or, for a
+        large file, in a staging folder (memory: a few chunks). Only if all of it is valid,
+        merge it into the store one UTC day at a time (memory: one day). A bad line anywhere
+        leaves the store untouched."""
         with self._trades.staging() as staging:
-            for number, chunk in enumerate(line_chunks(pieces, 1, self._chunk_bytes)):
-                trades = parse_trades(chunk.data, name, symbol, chunk.line_offset)
-                rows += trades.height
-                if trades.height:
-                    low, high = _span_ms(trades["timestamp"])
-                    first_ms = low if first_ms is None else min(first_ms, low)
-                    last_ms = high if last_ms is None else max(last_ms, high)
-                self._trades.stage(staging, number, trades)
-                elapsed = max(time.perf_counter() - started, 1e-9)
-                done = chunk.file_bytes_read / size if size else 1.0
-                report(
-                    0.6 * done,
-                    f"validated {rows:,} rows, {chunk.file_bytes_read / 1e6 / elapsed:,.0f} "
-                    f"MB/s, {done:.0%} of {name}",
-                )
-            assert first_ms is not None and last_ms is not None  # parse_trades refuses empty
-            del trades, chunk  # the last chunk's memory, before a day's worth is read back
-            added, bars_1m = self._merge_staged(symbol, staging, report)
+            validated = ValidatedTrades(self._trades, staging, self._held_bytes)
+            validate_in_chunks(pieces, name, symbol, size, self._chunk_bytes, validated, report)
+            first_ms, last_ms = validated.span_ms()
+            added, bars_1m = self._merge_days(symbol, validated, report)
         return IngestResult(
             symbol=symbol,
             kind=Kind.TRADES.value,
-            rows_read=rows,
+            rows_read=validated.rows,
             rows_stored=added,
-            duplicates=rows - added,
+            duplicates=validated.rows - added,
             first_ms=first_ms,
             last_ms=last_ms,
             bars_1m=bars_1m,
         )
 
-    def _merge_staged(self, symbol: str, staging: Path, report: Progress) -> tuple[int, int]:
+    def _merge_days(
+        self, symbol: str, validated: ValidatedTrades, report: Progress
+    ) -> tuple[int, int]:
         added = 0
         rebuilt: list[pl.DataFrame] = []
         with self._trades.lock(symbol):
-            days = self._trades.staged_days(staging)
+            days = validated.days()
             for done, day in enumerate(days, start=1):
-                batch = with_occurrence(self._trades.read_staged(staging, day))
-                merge = merge_trades(self._trades.read_day(symbol, day), batch)
+                merge = merge_trades(self._trades.read_day(symbol, day), validated.of_day(day))
                 if merge.added:
                     self._trades.write_day(symbol, day, merge.trades)
                 added += merge.added
