@@ -15,7 +15,7 @@ from services.gateway.deps import data_dir, settings
 from services.gateway.schemas import IngestJobRequest
 
 CHUNK_BYTES = 1024 * 1024
-ALLOWED_SUFFIXES = (".csv", ".csv.gz", ".gz", ".parquet", ".feather", ".arrow", ".ipc")
+ALLOWED_SUFFIXES = (".csv", ".csv.gz", ".gz", ".zip", ".parquet", ".feather", ".arrow", ".ipc")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 

@@ -8,7 +8,6 @@ import itertools
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -16,8 +15,8 @@ from pathlib import Path
 import polars as pl
 
 from services.common.errors import InvalidInput
+from services.ingest.chunked_validation import validate_in_chunks
 from services.ingest.domain.bars import bars_from_trades, merge_candle_bars, merge_trade_bars
-from services.ingest.domain.binance import binance_layout
 from services.ingest.domain.candles import parse_candles
 from services.ingest.domain.dedup import merge_trades
 from services.ingest.domain.epoch import TimeUnit, time_unit
@@ -26,10 +25,11 @@ from services.ingest.domain.resample import TIMEFRAMES, resample_touched
 from services.ingest.domain.results import IngestResult, LiveUpdate, SymbolCoverage
 from services.ingest.domain.sources import FileFormat, Kind, detect_kind, sniff_format
 from services.ingest.domain.symbols import normalize_symbol
-from services.ingest.domain.trades import parse_trades, with_occurrence
+from services.ingest.domain.trade_chunks import TradeChunkParser
 from services.ingest.events import Publisher, publish_bars
-from services.ingest.reader import CHUNK_BYTES, line_chunks, open_input, text_pieces
+from services.ingest.reader import CHUNK_BYTES, open_input, text_pieces
 from services.ingest.store import BarStore, TradeStore, month_keys
+from services.ingest.validated_trades import HELD_BYTES, ValidatedTrades
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,12 @@ class IngestService:
         bar_store: BarStore,
         chunk_bytes: int = CHUNK_BYTES,
         publisher: Publisher | None = None,
+        held_bytes: int = HELD_BYTES,
     ) -> None:
         self._trades = trade_store
         self._bars = bar_store
         self._chunk_bytes = chunk_bytes  # of trade CSV text validated at a time
+        self._held_bytes = held_bytes  # of validated trades kept in memory, not staged
         self._publisher = publisher  # of closed live bars; None: stored, not published
         self._live: dict[str, FormingMinute] = {}
         self._live_lock = threading.Lock()
@@ -97,21 +99,16 @@ class IngestService:
             resolved = detect_kind(head, fmt, name) if kind == "auto" else Kind(kind)
             if resolved is Kind.TRADES and fmt is not FileFormat.CSV:
                 raise InvalidInput(f"{name}: trades must be a CSV file, not {fmt.value}")
-            if resolved is Kind.TRADES and binance_layout(head) is None:
-                result = self._stream_trades(symbol, name, size, pieces, report, unit)
+            if resolved is Kind.TRADES:
+                result = self._stream_trades(symbol, name, size, head, pieces, report, unit)
             else:
-                # Candle files are small (a year of minutes is ~30 MB) and Binance files are
-                # daily; both are read whole. The gzip bomb limit applies all the same.
+                # Candle files are small (a year of minutes is ~30 MB): read whole. The
+                # gzip bomb limit applies all the same.
                 data = b"".join(piece for piece, _ in pieces)
                 report(0.1, f"read {name} ({len(data):,} bytes)")
-                if resolved is Kind.TRADES:
-                    trades = parse_trades(data, name, symbol, unit=unit)
-                    report(0.4, f"validated {trades.height:,} trades")
-                    result = self._store_trades(symbol, trades, report)
-                else:
-                    candles = parse_candles(data, fmt, name, unit=unit)
-                    report(0.4, f"validated {candles.height:,} candles")
-                    result = self._store_candles(symbol, candles, report)
+                candles = parse_candles(data, fmt, name, unit=unit)
+                report(0.4, f"validated {candles.height:,} candles")
+                result = self._store_candles(symbol, candles, report)
         report(1.0, f"stored {result.rows_stored:,} new rows, {result.bars_1m:,} 1m bars")
         log.info("ingested", extra={"file": name, **dataclasses.asdict(result)})
         return result
@@ -121,55 +118,41 @@ class IngestService:
         symbol: str,
         name: str,
         size: int,
+        head: bytes,
         pieces: Iterator[tuple[bytes, int]],
         report: Progress,
         unit: TimeUnit,
     ) -> IngestResult:
-        """Validate the file chunk by chunk into a staging folder (memory: one chunk), then,
-        only if all of it is valid, merge it into the store one UTC day at a time (memory:
-        one day). A bad line anywhere leaves the store untouched."""
-        started = time.perf_counter()
-        rows = 0
-        first_ms: int | None = None
-        last_ms: int | None = None
+        """Validate the file chunk by chunk, holding the valid trades in memory or, for a
+        large file, in a staging folder (memory: a few chunks). Only if all of it is valid,
+        merge it into the store one UTC day at a time (memory: one day). A bad line anywhere
+        leaves the store untouched."""
         with self._trades.staging() as staging:
-            for number, chunk in enumerate(line_chunks(pieces, 1, self._chunk_bytes)):
-                trades = parse_trades(chunk.data, name, symbol, chunk.line_offset, unit=unit)
-                rows += trades.height
-                if trades.height:
-                    low, high = _span_ms(trades["timestamp"])
-                    first_ms = low if first_ms is None else min(first_ms, low)
-                    last_ms = high if last_ms is None else max(last_ms, high)
-                self._trades.stage(staging, number, trades)
-                elapsed = max(time.perf_counter() - started, 1e-9)
-                done = chunk.file_bytes_read / size if size else 1.0
-                report(
-                    0.6 * done,
-                    f"validated {rows:,} rows, {chunk.file_bytes_read / 1e6 / elapsed:,.0f} "
-                    f"MB/s, {done:.0%} of {name}",
-                )
-            assert first_ms is not None and last_ms is not None  # parse_trades refuses empty
-            del trades, chunk  # the last chunk's memory, before a day's worth is read back
-            added, bars_1m = self._merge_staged(symbol, staging, report)
+            validated = ValidatedTrades(self._trades, staging, self._held_bytes)
+            parser = TradeChunkParser(head, name, symbol, unit)
+            validate_in_chunks(pieces, parser, size, self._chunk_bytes, validated, report)
+            first_ms, last_ms = validated.span_ms()
+            added, bars_1m = self._merge_days(symbol, validated, report)
         return IngestResult(
             symbol=symbol,
             kind=Kind.TRADES.value,
-            rows_read=rows,
+            rows_read=validated.rows,
             rows_stored=added,
-            duplicates=rows - added,
+            duplicates=validated.rows - added,
             first_ms=first_ms,
             last_ms=last_ms,
             bars_1m=bars_1m,
         )
 
-    def _merge_staged(self, symbol: str, staging: Path, report: Progress) -> tuple[int, int]:
+    def _merge_days(
+        self, symbol: str, validated: ValidatedTrades, report: Progress
+    ) -> tuple[int, int]:
         added = 0
         rebuilt: list[pl.DataFrame] = []
         with self._trades.lock(symbol):
-            days = self._trades.staged_days(staging)
+            days = validated.days()
             for done, day in enumerate(days, start=1):
-                batch = with_occurrence(self._trades.read_staged(staging, day))
-                merge = merge_trades(self._trades.read_day(symbol, day), batch)
+                merge = merge_trades(self._trades.read_day(symbol, day), validated.of_day(day))
                 if merge.added:
                     self._trades.write_day(symbol, day, merge.trades)
                 added += merge.added

@@ -25,6 +25,7 @@ from polars._typing import ParquetCompression
 from services.common.errors import InvalidInput, NotFound
 from services.common.files import atomic_path
 from services.ingest.domain.bars import BAR_SCHEMA, conform_bars, empty_bars
+from services.ingest.domain.days import utc_days
 from services.ingest.domain.resample import TIMEFRAMES
 from services.ingest.domain.symbols import normalize_symbol
 from services.ingest.domain.trades import TRADE_SCHEMA, empty_trades
@@ -129,11 +130,7 @@ class TradeStore:
 
     def stage(self, folder: Path, chunk: int, trades: pl.DataFrame) -> None:
         """Put a validated chunk's trades into `folder`, one file per UTC day."""
-        by_day = trades.with_columns(pl.col("timestamp").dt.date().alias("_day")).partition_by(
-            "_day", maintain_order=True, include_key=False, as_dict=True
-        )
-        for key, batch in by_day.items():
-            day: date = key[0]
+        for day, batch in utc_days(trades):
             batch.write_parquet(folder / f"{day.isoformat()}{_PART}{chunk:06d}.parquet",
                                 compression="lz4")  # fmt: skip
 

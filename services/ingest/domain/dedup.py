@@ -30,8 +30,13 @@ def merge_trades(stored: pl.DataFrame, batch: pl.DataFrame) -> TradeMerge:
     if stored.height == 0 and batch["timestamp"].is_sorted():
         # The first ingest of a day: nothing to join against or re-sort (saves two copies
         # of the day's trades, which bound an ingest's peak memory).
-        keep = pl.col("trade_id").is_null() | pl.col("trade_id").is_first_distinct()
-        new = batch.filter(keep).cast(TRADE_SCHEMA)
+        if batch["trade_id"].null_count() == batch.height:
+            new = batch  # no ids to repeat: a filter would only copy
+        else:
+            keep = pl.col("trade_id").is_null() | pl.col("trade_id").is_first_distinct()
+            new = batch.filter(keep)
+        if new.schema != TRADE_SCHEMA:  # (a cast to the same schema still copies)
+            new = new.cast(TRADE_SCHEMA)
         return TradeMerge(new, added=new.height, duplicates=batch.height - new.height)
     numbered = batch.with_row_index(_ORDER)
     with_id = numbered.filter(pl.col("trade_id").is_not_null())

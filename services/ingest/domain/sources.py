@@ -4,9 +4,11 @@ extension, since uploads lose their names), then the container format and the ki
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
 from enum import StrEnum
+
+import numpy as np
+from isal import isal_zlib
 
 from services.common.errors import InvalidInput
 
@@ -16,7 +18,10 @@ ARROW_FILE_MAGIC = b"ARROW1"
 ARROW_STREAM_MAGIC = b"\xff\xff\xff\xff"
 FEATHER_V1_MAGIC = b"FEA1"
 UTF8_BOM = b"\xef\xbb\xbf"
-_GZIP_WBITS = 16 + zlib.MAX_WBITS  # zlib's "gzip wrapper" mode
+_GZIP_WBITS = 16 + isal_zlib.MAX_WBITS  # zlib's "gzip wrapper" mode
+# isal's stub declares `error: Exception` (an instance); at run time it is the exception class
+# igzip_lib.IsalError, which is what `except` needs.
+_INFLATE_ERROR: type[Exception] = isal_zlib.error  # type: ignore[assignment]
 
 
 class FileFormat(StrEnum):
@@ -40,6 +45,9 @@ compressed one is a gzip bomb (or not data we could use), refused before it fill
 GZIP_RATIO_FLOOR = 64 * 1024 * 1024
 """Below this decompressed size the ratio is not checked (tiny files compress oddly)."""
 _CHUNK = 16 * 1024 * 1024
+_FEED = 1024 * 1024
+"""Compressed bytes handed to the inflater at a time: small, so the input it leaves over when
+an output piece is full (copied by every call) stays small; 1 MB inflates to ~4 MB of CSV."""
 
 
 def gzip_limit(compressed_size: int) -> int:
@@ -68,10 +76,10 @@ def gunzip_pieces(
     """
     total = 0
     lines = 0
-    inflater = zlib.decompressobj(_GZIP_WBITS)
+    inflater = isal_zlib.decompressobj(_GZIP_WBITS)
     pending = b""
     finished_member = False
-    for piece in compressed:
+    for piece in _in_feeds(compressed):
         pending = pending + piece if pending else piece
         while pending:
             if finished_member:
@@ -83,11 +91,11 @@ def gunzip_pieces(
                         )
                     pending = b""
                     break
-                inflater = zlib.decompressobj(_GZIP_WBITS)
+                inflater = isal_zlib.decompressobj(_GZIP_WBITS)
                 finished_member = False
             try:
                 part = inflater.decompress(pending, _CHUNK)
-            except zlib.error as exc:
+            except _INFLATE_ERROR as exc:
                 raise InvalidInput(
                     f"{name}: corrupt gzip data ({exc}); re-download or re-compress the file"
                 ) from None
@@ -98,7 +106,7 @@ def gunzip_pieces(
                     f"{compressed_size:,} (over {MAX_GZIP_RATIO}x): refused as a probable "
                     "gzip bomb"
                 )
-            lines += part.count(b"\n")
+            lines += count_newlines(part)
             if part:
                 yield part
             if inflater.eof:
@@ -113,6 +121,18 @@ def gunzip_pieces(
             f"{name}: the gzip stream is truncated (it ends after {lines} complete lines); "
             "the file was probably cut off while copying or downloading"
         )
+
+
+def _in_feeds(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    for piece in pieces:
+        for start in range(0, len(piece), _FEED):
+            yield piece[start : start + _FEED]
+
+
+def count_newlines(data: bytes) -> int:
+    """`data.count(b"\\n")`, ~3x faster (CPython counts a single byte one at a time) and
+    without holding the GIL, which the thread inflating a file shares with its parsers."""
+    return int(np.count_nonzero(np.frombuffer(data, np.uint8) == ord("\n")))
 
 
 def sniff_format(data: bytes, name: str) -> FileFormat:

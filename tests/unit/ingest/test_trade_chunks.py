@@ -22,7 +22,8 @@ def parse_in_chunks(data: bytes, name: str, chunk_bytes: int) -> pl.DataFrame:
     pieces = text_pieces(io.BytesIO(data), name, len(data))
     chunks = list(line_chunks(pieces, parser.header_lines, chunk_bytes))
     assert len(chunks) > 3  # the test means chunks
-    parts = [parser.parse(chunk.data, chunk.line_offset) for chunk in chunks]
+    parsed = [parser.parse(chunk.data, chunk.line_offset) for chunk in chunks]  # any order
+    parts = [parser.in_file_order(trades) for trades in parsed]
     return with_occurrence(pl.concat(parts))  # as the store numbers them after staging
 
 
