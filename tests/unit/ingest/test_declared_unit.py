@@ -96,3 +96,28 @@ def test_unit_names() -> None:
 
 def test_gateway_offers_exactly_the_ingest_units() -> None:
     assert TimestampUnit.__args__ == TIME_UNITS  # type: ignore[attr-defined]
+
+
+MIXED = [f"{T0_S}.5", f"{T0_S}", f"{T0_S}123", f"{T0_S}123456", "1e9", "-1.5", "0.0",
+         f"{T0_S}.0000005"]  # fmt: skip
+
+
+@pytest.mark.parametrize("unit", TIME_UNITS)
+@pytest.mark.parametrize(
+    "values",
+    [MIXED, [*MIXED, "9007199254740993", f"{T0_S}123456789"]],
+    ids=["all below 2**53", "with ns integers"],
+)
+def test_one_parse_shortcut_equals_the_expression_on_mixed_columns(
+    unit: TimeUnit, values: list[str]
+) -> None:
+    import polars as pl
+
+    from services.ingest.domain.epoch import epoch_us, epoch_us_series
+
+    text = pl.Series("t", values)
+    expected = pl.DataFrame({"t": text}).select(epoch_us(pl.col("t"), unit)).to_series()
+    for head in range(len(text)):  # whichever value comes first decides the shortcut
+        rolled = pl.concat([text.slice(head), text.slice(0, head)])
+        want = pl.concat([expected.slice(head), expected.slice(0, head)])
+        assert epoch_us_series(rolled, unit).to_list() == want.to_list()
