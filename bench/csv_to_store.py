@@ -25,8 +25,9 @@ import polars as pl
 
 from bench.common import interleaved_medians
 from bench.files import write_trade_csv
+from services.ingest.bar_store import BarStore
 from services.ingest.service import IngestService
-from services.ingest.store import BarStore, TradeStore
+from services.ingest.store import TradeStore
 
 
 def ours(path: Path, out: Path) -> None:

@@ -21,7 +21,8 @@ CHILD = """
 import sys
 from pathlib import Path
 from services.ingest.service import IngestService
-from services.ingest.store import BarStore, TradeStore
+from services.ingest.bar_store import BarStore
+from services.ingest.store import TradeStore
 root = Path(sys.argv[2])
 result = IngestService(TradeStore(root), BarStore(root)).ingest_file(sys.argv[1], "BTCUSDT")
 print(result.rows_stored, result.bars_1m)

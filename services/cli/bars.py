@@ -12,9 +12,9 @@ from typing import Any
 
 from services.common.errors import InvalidInput, TradyError
 from services.common.files import atomic_path
+from services.ingest.bar_store import BarStore
 from services.ingest.domain.resample import TIMEFRAMES
 from services.ingest.settings import IngestSettings
-from services.ingest.store import BarStore
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 

@@ -48,7 +48,7 @@ def load_default_config(path: Path) -> FeatureSettings:
 def build_service(settings: FeaturesSettings, redis: Redis | None = None) -> FeatureService:
     """Wire the service from settings; opens no connections. With `redis`, latest vectors
     are kept in (and served from) Redis."""
-    from services.ingest.store import BarStore  # the ingest service's store, read-only
+    from services.ingest.bar_store import BarStore  # the ingest service's store, read-only
 
     return FeatureService(
         bar_store=BarStore(settings.data_dir),

@@ -25,7 +25,7 @@ from services.features.latest_cache import LatestCache
 from services.features.store import DatasetStore
 
 if TYPE_CHECKING:
-    from services.ingest.store import BarStore
+    from services.ingest.bar_store import BarStore
 
 log = logging.getLogger(__name__)
 

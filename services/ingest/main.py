@@ -16,10 +16,11 @@ from redis import Redis
 from services.common.grpc_server import Probe, run_until_signalled
 from services.common.logging import configure_logging
 from services.common.queue import run_worker
+from services.ingest.bar_store import BarStore
 from services.ingest.service import IngestService
 from services.ingest.servicer import build_server
 from services.ingest.settings import INGEST_QUEUE, IngestSettings
-from services.ingest.store import BarStore, TradeStore
+from services.ingest.store import TradeStore
 
 
 def build_service(settings: IngestSettings, publish: bool = False) -> IngestService:

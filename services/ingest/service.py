@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from services.common.errors import InvalidInput
+from services.ingest.bar_store import BarStore, month_keys
 from services.ingest.chunked_validation import validate_in_chunks
 from services.ingest.domain.bars import bars_from_trades, merge_candle_bars, merge_trade_bars
 from services.ingest.domain.candles import parse_candles
@@ -28,7 +29,7 @@ from services.ingest.domain.symbols import normalize_symbol
 from services.ingest.domain.trade_chunks import TradeChunkParser
 from services.ingest.events import Publisher, publish_bars
 from services.ingest.reader import CHUNK_BYTES, open_input, text_pieces
-from services.ingest.store import BarStore, TradeStore, month_keys
+from services.ingest.store import TradeStore
 from services.ingest.validated_trades import HELD_BYTES, ValidatedTrades
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
+from services.ingest.bar_store import BarStore
 from services.ingest.domain.bars import conform_bars
-from services.ingest.store import BarStore
 
 REPO = Path(__file__).resolve().parents[3]
 CANDLES = REPO / "data/sample/candles/binance_spot_BTCUSDT_1m_20250520-20250818.feather"

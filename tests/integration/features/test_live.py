@@ -18,7 +18,7 @@ from services.features.main import load_default_config
 from services.features.service import FeatureService
 from services.features.store import DatasetStore
 from services.features.subscriber import BARS_CLOSED_CHANNEL, listen
-from services.ingest.store import BarStore
+from services.ingest.bar_store import BarStore
 from tests.integration.features.helpers import CONFIG, candles, ms, write_bars
 
 ROWS = 52_000  # every feature warms up (EMA 200 on 4h), and 1m has far more than its window

@@ -19,7 +19,7 @@ from services.features.main import load_default_config
 from services.features.service import FeatureService
 from services.features.servicer import build_server
 from services.features.store import DatasetStore
-from services.ingest.store import BarStore
+from services.ingest.bar_store import BarStore
 from tests.integration.features.helpers import CONFIG, candles, ms, write_bars
 
 ROWS = 52_000  # 36 days of 1m bars: long enough for every feature (EMA 200 on 4h) to warm up

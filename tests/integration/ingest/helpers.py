@@ -7,9 +7,10 @@ from pathlib import Path
 
 import polars as pl
 
+from services.ingest.bar_store import BarStore
 from services.ingest.domain.resample import TIMEFRAMES
 from services.ingest.service import IngestService
-from services.ingest.store import BarStore, TradeStore
+from services.ingest.store import TradeStore
 from tests.conftest import SAMPLE
 
 SPOT = SAMPLE / "trades" / "binance_spot_BTCUSDT_20240808T235415_20240809T000505.csv.gz"

@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from services.ingest.bar_store import BarStore
 from services.ingest.domain.resample import TIMEFRAMES
-from services.ingest.store import BarStore
 from tests.integration.ingest.helpers import (
     FEATHER,
     SYMBOL,

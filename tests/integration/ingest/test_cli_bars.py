@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from services.cli.main import main
-from services.ingest.store import BarStore
+from services.ingest.bar_store import BarStore
 from tests.integration.ingest.helpers import SPOT, SYMBOL, build_service
 
 

@@ -13,9 +13,9 @@ import pytest
 from services.common.errors import InvalidInput, NotFound
 from services.common.grpc_server import ServerHandle
 from services.contracts.trady.v1 import ingest_pb2, ingest_pb2_grpc
+from services.ingest.bar_store import BarStore
 from services.ingest.client import IngestClient
 from services.ingest.servicer import build_server
-from services.ingest.store import BarStore
 from tests.integration.ingest.helpers import (
     FEATHER,
     SPOT,

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from services.common.errors import InvalidInput
+from services.ingest.bar_store import BarStore
 from services.ingest.service import IngestService
-from services.ingest.store import BarStore, TradeStore
+from services.ingest.store import TradeStore
 from services.ingest.validated_trades import ValidatedTrades
 from tests.integration.ingest.helpers import SPOT, SYMBOL, assert_same_store, snapshot
 

@@ -14,12 +14,13 @@ import redis
 
 from services.common.errors import InvalidInput
 from services.common.grpc_server import ServerHandle
+from services.ingest.bar_store import BarStore
 from services.ingest.client import IngestClient, LiveTradeIn
 from services.ingest.domain.trades import parse_trades
 from services.ingest.events import BARS_CLOSED_CHANNEL
 from services.ingest.service import IngestService
 from services.ingest.servicer import build_server
-from services.ingest.store import BarStore, TradeStore
+from services.ingest.store import TradeStore
 from tests.integration.ingest.helpers import SPOT, assert_same_store, build_service
 
 LiveGrpc = Callable[[Callable[[], ServerHandle]], str]

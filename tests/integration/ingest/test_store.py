@@ -10,8 +10,9 @@ import polars as pl
 import pytest
 
 from services.common.errors import InvalidInput, NotFound
+from services.ingest.bar_store import BarStore
 from services.ingest.domain.resample import HIGHER_TIMEFRAMES, resample
-from services.ingest.store import BarStore, TradeStore
+from services.ingest.store import TradeStore
 from tests.integration.ingest.helpers import (
     SPOT,
     SYMBOL,

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from services.common.errors import InvalidInput
+from services.ingest.bar_store import BarStore
 from services.ingest.domain.trades import parse_trades
 from services.ingest.service import IngestService
-from services.ingest.store import BarStore, TradeStore
+from services.ingest.store import TradeStore
 from tests.integration.ingest.helpers import (
     SPOT,
     SYMBOL,

@@ -16,8 +16,8 @@ import pytest
 import redis
 
 from services.common.queue import JobSpec, enqueue, job_view
+from services.ingest.bar_store import BarStore
 from services.ingest.settings import INGEST_QUEUE
-from services.ingest.store import BarStore
 from tests.conftest import REPO
 from tests.integration.ingest.helpers import SPOT, SYMBOL, snapshot
 

@@ -17,7 +17,7 @@ from services.features.domain.dataset import DatasetMeta
 from services.features.service import FeatureService
 from services.features.servicer import build_server as build_features_server
 from services.features.store import DatasetStore
-from services.ingest.store import BarStore
+from services.ingest.bar_store import BarStore
 from services.trainer.registry.repository import RegistryRepository
 from tests.integration.predictor.conftest import ServeFactory
 from tests.integration.predictor.helpers import FEATURE_SET, FEATURES, SYMBOL, make_model

@@ -13,9 +13,9 @@ from services.features.main import load_default_config
 from services.features.service import FeatureService
 from services.features.servicer import build_server as build_features_server
 from services.features.store import DatasetStore
+from services.ingest.bar_store import BarStore
 from services.ingest.domain.bars import BAR_SCHEMA
 from services.ingest.domain.resample import TIMEFRAMES, resample
-from services.ingest.store import BarStore
 
 REPO = Path(__file__).resolve().parents[3]
 CANDLES = REPO / "data/sample/candles/binance_spot_BTCUSDT_1m_20250520-20250818.feather"
