@@ -19,6 +19,7 @@ from services.ingest.bar_store import BarStore, month_keys
 from services.ingest.chunked_validation import validate_in_chunks
 from services.ingest.domain.bars import bars_from_trades, merge_candle_bars, merge_trade_bars
 from services.ingest.domain.candles import parse_candles
+from services.ingest.domain.days import utc_days
 from services.ingest.domain.dedup import merge_trades
 from services.ingest.domain.epoch import TimeUnit, time_unit
 from services.ingest.domain.live import FormingMinute, LiveTrade, live_trades_frame
@@ -40,7 +41,6 @@ Progress = Callable[[float, str], None]
 KINDS = ("auto", "trades", "candles")
 DEFAULT_BAR_LIMIT = 10_000
 MAX_BAR_LIMIT = 500_000  # ~45 MB of Bar messages, under the 64 MB gRPC message cap
-_DAY = "_day"
 _HEAD_BYTES = 64 * 1024  # enough to sniff the format and the header
 
 
@@ -148,39 +148,42 @@ class IngestService:
     def _merge_days(
         self, symbol: str, validated: ValidatedTrades, report: Progress
     ) -> tuple[int, int]:
-        added = 0
-        rebuilt: list[pl.DataFrame] = []
-        with self._trades.lock(symbol):
-            days = validated.days()
-            for done, day in enumerate(days, start=1):
-                merge = merge_trades(self._trades.read_day(symbol, day), validated.of_day(day))
-                if merge.added:
-                    self._trades.write_day(symbol, day, merge.trades)
-                added += merge.added
-                # Rebuilt even when nothing was added: see _store_trades.
-                rebuilt.append(bars_from_trades(merge.trades))
-                report(0.6 + 0.35 * done / len(days), f"stored trades of {day}")
-            bars_1m = self._write_trade_bars(symbol, pl.concat(rebuilt))
-        return added, bars_1m
-
-    def _store_trades(self, symbol: str, trades: pl.DataFrame, report: Progress) -> IngestResult:
-        by_day = trades.with_columns(pl.col("timestamp").dt.date().alias(_DAY)).partition_by(
-            _DAY, maintain_order=True, include_key=False, as_dict=True
+        return self._merge_into_store(
+            symbol, validated.days(), validated.of_day, report, (0.6, 0.95)
         )
+
+    def _merge_into_store(
+        self,
+        symbol: str,
+        days: Sequence[date],
+        trades_of: Callable[[date], pl.DataFrame],
+        report: Progress,
+        progress: tuple[float, float],
+    ) -> tuple[int, int]:
+        """Under the symbol's lock, merge each day's new trades (fetched one day at a time,
+        so memory holds one day) into its stored day, then the rebuilt 1m bars into the bar
+        series; returns (trades added, the symbol's 1m bar count)."""
         added = 0
         rebuilt: list[pl.DataFrame] = []
+        low, high = progress
         with self._trades.lock(symbol):
-            for done, (key, batch) in enumerate(by_day.items(), start=1):
-                day: date = key[0]
-                merge = merge_trades(self._trades.read_day(symbol, day), batch)
+            for done, day in enumerate(days, start=1):
+                merge = merge_trades(self._trades.read_day(symbol, day), trades_of(day))
                 if merge.added:
                     self._trades.write_day(symbol, day, merge.trades)
                 added += merge.added
                 # Rebuilt even when nothing was added, so re-ingesting a file also repairs
                 # bars left stale by a crash between the trade and bar writes.
                 rebuilt.append(bars_from_trades(merge.trades))
-                report(0.4 + 0.4 * done / len(by_day), f"stored trades of {day}")
+                report(low + (high - low) * done / len(days), f"stored trades of {day}")
             bars_1m = self._write_trade_bars(symbol, pl.concat(rebuilt))
+        return added, bars_1m
+
+    def _store_trades(self, symbol: str, trades: pl.DataFrame, report: Progress) -> IngestResult:
+        by_day = dict(utc_days(trades))
+        added, bars_1m = self._merge_into_store(
+            symbol, list(by_day), by_day.__getitem__, report, (0.4, 0.8)
+        )
         first_ms, last_ms = _span_ms(trades["timestamp"])
         return IngestResult(
             symbol=symbol,
