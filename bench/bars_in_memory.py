@@ -11,23 +11,12 @@ import argparse
 import pandas as pd
 import polars as pl
 
-from bench.common import interleaved_medians, synthetic_trades
+from bench.common import interleaved_medians, polars_bar_aggs, synthetic_trades
 from services.ingest.domain.bars import bars_from_trades
 
 
 def polars_bars(trades: pl.DataFrame) -> pl.DataFrame:
-    size = pl.col("size")
-    return trades.group_by_dynamic("timestamp", every="1m").agg(
-        pl.col("price").first().alias("open"),
-        pl.col("price").max().alias("high"),
-        pl.col("price").min().alias("low"),
-        pl.col("price").last().alias("close"),
-        size.sum().alias("volume"),
-        size.filter(pl.col("side") == "Buy").sum().alias("buy_volume"),
-        size.filter(pl.col("side") == "Sell").sum().alias("sell_volume"),
-        pl.len().alias("trade_count"),
-        ((pl.col("price") * size).sum() / size.sum()).alias("vwap"),
-    )
+    return trades.group_by_dynamic("timestamp", every="1m").agg(polars_bar_aggs())
 
 
 def pandas_bars(frame: pd.DataFrame) -> pd.DataFrame:

@@ -59,3 +59,20 @@ def interleaved_medians(runs: dict[str, Callable[[], Any]], repeats: int) -> dic
             if round_:
                 times[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+def polars_bar_aggs() -> list[pl.Expr]:
+    """The polars peers' 1m bar: OHLCV, buy/sell volume, trade count, vwap (one definition,
+    so every benchmark's polars peer computes the same bar)."""
+    size = pl.col("size")
+    return [
+        pl.col("price").first().alias("open"),
+        pl.col("price").max().alias("high"),
+        pl.col("price").min().alias("low"),
+        pl.col("price").last().alias("close"),
+        size.sum().alias("volume"),
+        size.filter(pl.col("side") == "Buy").sum().alias("buy_volume"),
+        size.filter(pl.col("side") == "Sell").sum().alias("sell_volume"),
+        pl.len().alias("trade_count"),
+        ((pl.col("price") * size).sum() / size.sum()).alias("vwap"),
+    ]

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from bench.common import interleaved_medians
+from bench.common import interleaved_medians, polars_bar_aggs
 from bench.files import write_trade_csv
 from services.ingest.bar_store import BarStore
 from services.ingest.service import IngestService
@@ -65,24 +65,13 @@ def pandas_script(path: Path, out: Path) -> None:
 
 
 def _polars_trades_and_bars(path: Path) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    size = pl.col("size")
     trades = pl.scan_csv(path).with_columns(
         (pl.col("timestamp") * 1e6).round().cast(pl.Int64).cast(pl.Datetime("us", "UTC"))
     )
     bars = (
         trades.sort("timestamp", maintain_order=True)
         .group_by_dynamic("timestamp", every="1m")
-        .agg(
-            pl.col("price").first().alias("open"),
-            pl.col("price").max().alias("high"),
-            pl.col("price").min().alias("low"),
-            pl.col("price").last().alias("close"),
-            size.sum().alias("volume"),
-            size.filter(pl.col("side") == "Buy").sum().alias("buy_volume"),
-            size.filter(pl.col("side") == "Sell").sum().alias("sell_volume"),
-            pl.len().alias("trade_count"),
-            ((pl.col("price") * size).sum() / size.sum()).alias("vwap"),
-        )
+        .agg(polars_bar_aggs())
     )
     return trades, bars
 

@@ -132,25 +132,10 @@ class IngestService:
             validated = ValidatedTrades(self._trades, staging, self._held_bytes)
             parser = TradeChunkParser(head, name, symbol, unit)
             validate_in_chunks(pieces, parser, size, self._chunk_bytes, validated, report)
-            first_ms, last_ms = validated.span_ms()
-            added, bars_1m = self._merge_days(symbol, validated, report)
-        return IngestResult(
-            symbol=symbol,
-            kind=Kind.TRADES.value,
-            rows_read=validated.rows,
-            rows_stored=added,
-            duplicates=validated.rows - added,
-            first_ms=first_ms,
-            last_ms=last_ms,
-            bars_1m=bars_1m,
-        )
-
-    def _merge_days(
-        self, symbol: str, validated: ValidatedTrades, report: Progress
-    ) -> tuple[int, int]:
-        return self._merge_into_store(
-            symbol, validated.days(), validated.of_day, report, (0.6, 0.95)
-        )
+            added, bars_1m = self._merge_into_store(
+                symbol, validated.days(), validated.of_day, report, (0.6, 0.95)
+            )
+        return IngestResult.of_trades(symbol, validated.rows, added, validated.span_ms(), bars_1m)
 
     def _merge_into_store(
         self,
@@ -184,17 +169,8 @@ class IngestService:
         added, bars_1m = self._merge_into_store(
             symbol, list(by_day), by_day.__getitem__, report, (0.4, 0.8)
         )
-        first_ms, last_ms = _span_ms(trades["timestamp"])
-        return IngestResult(
-            symbol=symbol,
-            kind=Kind.TRADES.value,
-            rows_read=trades.height,
-            rows_stored=added,
-            duplicates=trades.height - added,
-            first_ms=first_ms,
-            last_ms=last_ms,
-            bars_1m=bars_1m,
-        )
+        span = _span_ms(trades["timestamp"])
+        return IngestResult.of_trades(symbol, trades.height, added, span, bars_1m)
 
     def _store_candles(self, symbol: str, candles: pl.DataFrame, report: Progress) -> IngestResult:
         with self._trades.lock(symbol):

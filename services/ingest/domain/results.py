@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.ingest.domain.sources import Kind
+
 
 @dataclass(frozen=True)
 class IngestResult:
@@ -24,6 +26,16 @@ class IngestResult:
     first_ms: int
     last_ms: int
     bars_1m: int
+
+    @classmethod
+    def of_trades(
+        cls, symbol: str, rows_read: int, added: int, span_ms: tuple[int, int], bars_1m: int
+    ) -> IngestResult:
+        """A trade ingest's result: what was not added was already stored."""
+        first_ms, last_ms = span_ms
+        duplicates = rows_read - added
+        kind = Kind.TRADES.value
+        return cls(symbol, kind, rows_read, added, duplicates, first_ms, last_ms, bars_1m)
 
 
 @dataclass(frozen=True)
