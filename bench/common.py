@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from services.ingest.domain.trades import TRADE_SCHEMA
+
 DAY_START_US = 1_704_067_200_000_000  # 2024-01-01 UTC
 TICKS = np.array(["PlusTick", "ZeroPlusTick", "MinusTick", "ZeroMinusTick"])
 
@@ -33,7 +35,8 @@ def synthetic_trades(
             "tick_direction": TICKS[rng.integers(0, 4, n)],
             "trade_id": pl.Series([None] * n, dtype=pl.String),
             "occurrence": pl.Series(np.zeros(n, np.uint32)),
-        }
+        },
+        schema=TRADE_SCHEMA,
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from services.ingest.domain.kernel import bar_arrays
+from services.ingest.domain.trades import TICK_DIRECTION
 
 BAR_SCHEMA = pl.Schema(
     {
@@ -70,7 +71,8 @@ def bars_from_trades(trades: pl.DataFrame, every: str = "1m") -> pl.DataFrame:
         pl.col("price").cast(pl.Float64),
         pl.col("size").cast(pl.Float64),
         (pl.col("side") == "Buy").fill_null(False),
-        pl.col("tick_direction").str.len_bytes().fill_null(0),  # see kernel._TICK_BY_LENGTH
+        # The Enum's physical value is kernel.TICK_CODES' code (a no-op cast when stored).
+        pl.col("tick_direction").cast(TICK_DIRECTION).to_physical().cast(pl.Int8).fill_null(-1),
     )
     ts, price, size, is_buy, tick = (
         columns.to_series(i).to_numpy(allow_copy=True) for i in range(5)

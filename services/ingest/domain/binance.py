@@ -20,6 +20,7 @@ import polars as pl
 
 from services.ingest.domain.csv_table import read_csv_table
 from services.ingest.domain.epoch import TimeUnit, epoch_us, timestamp_rules
+from services.ingest.domain.kernel import TICK_CODES
 from services.ingest.domain.rules import Rule, choice_rule, number_rules, raise_first_broken
 from services.ingest.domain.sources import UTF8_BOM
 
@@ -176,4 +177,5 @@ def derived_tick_direction(price: pl.Expr, carry: TickCarry | None = None) -> pl
         .when(last_move > 0)
         .then(pl.lit("ZeroPlusTick"))
         .otherwise(pl.lit("ZeroMinusTick"))
+        .cast(pl.Enum(TICK_CODES))  # = trades.TICK_DIRECTION (imported late: a cycle)
     )

@@ -12,17 +12,25 @@ from services.ingest.domain.epoch import (
     PLAUSIBLE_FROM_US,
     PLAUSIBLE_UNTIL_US,
     TimeUnit,
+    decimal_epoch_us,
     epoch_us,
     epoch_us_series,
+    is_decimal,
     timestamp_rules,
 )
-from services.ingest.domain.kernel import byte_census
+from services.ingest.domain.kernel import TICK_CODES, byte_census
 from services.ingest.domain.rules import Row, Rule, choice_rule, number_rules, raise_first_broken
 from services.ingest.domain.sources import UTF8_BOM
 
 SIDES = ("Buy", "Sell")
-TICK_DIRECTIONS = ("PlusTick", "ZeroPlusTick", "MinusTick", "ZeroMinusTick")
+TICK_DIRECTIONS = TICK_CODES  # the Enum's order is the bar kernel's code order
+SIDE = pl.Enum(SIDES)
+TICK_DIRECTION = pl.Enum(TICK_DIRECTIONS)
+"""Side and tick direction are stored as Enums, not strings: parsed straight into one byte
+per trade, they halve the cost of writing a day's trades (dictionary pages instead of
+millions of short strings) and let the bar kernel take the tick direction's code as is."""
 REQUIRED = ("timestamp", "price", "size", "side")
+_ENUM_KEYS = {"side": SIDE, "tickdirection": TICK_DIRECTION}
 # tickDirection may be absent or empty: Bybit itself sends none for some prints.
 OPTIONAL = ("tickdirection", "trdmatchid", "symbol")
 
@@ -31,8 +39,8 @@ TRADE_SCHEMA = pl.Schema(
         "timestamp": pl.Datetime("us", "UTC"),
         "price": pl.Float64(),
         "size": pl.Float64(),
-        "side": pl.String(),
-        "tick_direction": pl.String(),
+        "side": SIDE,
+        "tick_direction": TICK_DIRECTION,
         "trade_id": pl.String(),  # Bybit's trdMatchID; null when the file has none
         "occurrence": pl.UInt32(),  # n-th identical row in its file (identity without an id)
     }
@@ -125,12 +133,20 @@ def fast_parse_trades(
         return None
     wanted = {k: header[keys.index(k)] for k in (*REQUIRED, *OPTIONAL) if k in keys}
     floats = {wanted["price"], wanted["size"]}
+    # Decimal seconds (Bybit's) are read as floats at once: ~0.2 core-s per 5 M trades
+    # less than reading text and parsing it after.
+    decimal = is_decimal(_first_value(data, keys.index("timestamp")))
+    if decimal:
+        floats.add(wanted["timestamp"])
+    # Parsed straight into the Enums: a value outside them fails the read (slow path).
+    enums = {wanted[k]: dtype for k, dtype in _ENUM_KEYS.items() if k in wanted}
     try:
         raw = pl.read_csv(
             data,
             columns=list(wanted.values()),
             schema_overrides={
-                label: pl.Float64 if label in floats else pl.String for label in wanted.values()
+                label: pl.Float64 if label in floats else enums.get(label, pl.String)
+                for label in wanted.values()
             },  # fmt: skip
             quote_char=None,
         )
@@ -139,7 +155,13 @@ def fast_parse_trades(
     if raw.height != lines - 1:
         return None
     raw = raw.rename({label: key for key, label in wanted.items()})
-    raw = raw.with_columns(epoch_us_series(raw["timestamp"], unit).alias("_us"))
+    if decimal:
+        micros = decimal_epoch_us(raw["timestamp"], unit)
+        if micros is None:  # a null, or beyond exact floats: the slow path decides
+            return None
+    else:
+        micros = epoch_us_series(raw["timestamp"], unit)
+    raw = raw.with_columns(micros.alias("_us"))
     optional = {key: pl.col(key) if key in raw.columns else pl.lit(None) for key in OPTIONAL}
     timestamp = pl.col("_us")
     price, size, side = pl.col("price"), pl.col("size"), pl.col("side")
@@ -151,9 +173,7 @@ def fast_parse_trades(
         pl.all_horizontal(c.null_count() == 0 for c in (price, size, side)),
         (price.is_finite() & (price > 0)).all(),
         (size.is_finite() & (size > 0)).all(),
-        # Equality with a few short literals is ~3x cheaper than is_in's hashing.
-        pl.any_horizontal(side == value for value in SIDES).all(),
-        (tick.is_null() | pl.any_horizontal(tick == value for value in TICK_DIRECTIONS)).all(),
+        # side and tickDirection need no check: the reader refused any value outside them.
     ]
     if symbol is not None and "symbol" in raw.columns:
         ok.append((pl.col("symbol").str.to_uppercase() == symbol).all())
@@ -164,10 +184,18 @@ def fast_parse_trades(
         price,
         size,
         side,
-        tick.cast(pl.String).alias("tick_direction"),
+        tick.cast(TICK_DIRECTION).alias("tick_direction"),  # (null when the file has none)
         optional["trdmatchid"].cast(pl.String).alias("trade_id"),
     )
     return _in_trade_schema(with_occurrence(trades))
+
+
+def _first_value(data: bytes, index: int) -> str:
+    """Field `index` of the first line after the header ("" if there is none)."""
+    start = data.find(b"\n") + 1
+    end = data.find(b"\n", start)
+    fields = (data[start:] if end < 0 else data[start:end]).split(b",")
+    return fields[index].decode() if index < len(fields) else ""
 
 
 def _in_trade_schema(trades: pl.DataFrame) -> pl.DataFrame:

@@ -12,6 +12,7 @@ import pytest
 from services.common.errors import InvalidInput, NotFound
 from services.ingest.bar_store import BarStore
 from services.ingest.domain.resample import HIGHER_TIMEFRAMES, resample
+from services.ingest.domain.trades import TRADE_SCHEMA
 from services.ingest.store import TradeStore
 from tests.integration.ingest.helpers import (
     SPOT,
@@ -37,7 +38,8 @@ def test_ingesting_the_same_file_twice_changes_nothing(data_dir: Path) -> None:
     assert snapshot(data_dir) == before
 
 
-def test_overlapping_files_equal_the_whole_file(data_dir: Path, tmp_path: Path) -> None:
+def _overlapping_halves(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Two files overlapping by 6000 lines of the sample, and a store of the whole sample."""
     _, lines = sample_lines()
     half = len(lines) // 2
     a = write_slice(tmp_path / "a.csv", 0, half + 3000)
@@ -45,13 +47,38 @@ def test_overlapping_files_equal_the_whole_file(data_dir: Path, tmp_path: Path) 
     whole = tmp_path / "whole"
     whole.mkdir()
     build_service(whole).ingest_file(str(SPOT), SYMBOL)
+    return a, b, whole
+
+
+def test_overlapping_files_equal_the_whole_file(data_dir: Path, tmp_path: Path) -> None:
+    a, b, whole = _overlapping_halves(tmp_path)
 
     service = build_service(data_dir)
     first = service.ingest_file(str(a), SYMBOL)
     second = service.ingest_file(str(b), SYMBOL)
 
-    assert first.rows_stored + second.rows_stored == len(lines)
+    assert first.rows_stored + second.rows_stored == len(sample_lines()[1])
     assert second.duplicates > 5000
+    assert_same_store(data_dir, whole)
+
+
+def test_trade_days_stored_with_string_sides_are_read_and_merged(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    # Trade files written before side and tick direction were stored as Enums hold strings.
+    a, b, whole = _overlapping_halves(tmp_path)
+    service = build_service(data_dir)
+    service.ingest_file(str(a), SYMBOL)
+    store = TradeStore(data_dir)
+    for day in store.days(SYMBOL):
+        path = store.day_path(SYMBOL, day)
+        old = pl.read_parquet(path).with_columns(pl.col("side", "tick_direction").cast(pl.String))
+        old.write_parquet(path)
+
+    second = service.ingest_file(str(b), SYMBOL)
+
+    assert second.duplicates > 5000
+    assert store.read_day(SYMBOL, store.days(SYMBOL)[0]).schema == TRADE_SCHEMA
     assert_same_store(data_dir, whole)
 
 

@@ -40,7 +40,18 @@ def test_real_samples_equal_the_validating_path(path: object) -> None:
     assert fast.equals(validating_parse_trades(data, "t.csv", "BTCUSDT"), null_equal=True)
 
 
-@pytest.mark.parametrize("data", [BYBIT, IDENTICAL], ids=["bybit", "identical-rows"])
+MIXED = csv(  # decimal seconds first (read as floats), then integer seconds, ms and us
+    "timestamp,price,size,side",
+    f"{T0_S}.000001,1,1,Buy",
+    f"{T0_S + 1},1,1,Sell",
+    f"{T0_S + 2}001,1,1,Sell",
+    f"{T0_S + 3}000001,1,1,Buy",
+)
+
+
+@pytest.mark.parametrize(
+    "data", [BYBIT, IDENTICAL, MIXED], ids=["bybit", "identical-rows", "mixed-units"]
+)
 def test_tricky_valid_files_equal_the_validating_path(data: bytes) -> None:
     fast = fast_parse_trades(data, "BTCUSDT")
     assert fast is not None
@@ -65,6 +76,11 @@ def test_tricky_valid_files_equal_the_validating_path(data: bytes) -> None:
         csv("timestamp,symbol,price,size,side", f"{T0_S},ETHUSDT,1,1,Buy"),
         b"timestamp,price,size,side\r\n" + f"{T0_S},1,1,Buy\r\n".encode(),
         "timestamp,price,size,side\n1,é,1,Buy\n".encode(),
+        # Decimal seconds are read as floats: a later value that is not one, or is beyond
+        # exact floats, still goes to the validating path.
+        csv("timestamp,price,size,side", f"{T0_S}.5,1,1,Buy", f"{T0_S}.5x,1,1,Buy"),
+        csv("timestamp,price,size,side", f"{T0_S}.5,1,1,Buy", "1e300,1,1,Buy"),
+        csv("timestamp,price,size,side", f"{T0_S}.5,1,1,Buy", "9007199254740993.5,1,1,Buy"),
     ],
 )
 def test_anything_unusual_is_left_to_the_validating_path(data: bytes) -> None:
