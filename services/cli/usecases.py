@@ -81,7 +81,11 @@ def models(pipe: LocalPipeline, args: argparse.Namespace) -> Any:
 
 def activate(pipe: LocalPipeline, args: argparse.Namespace) -> Any:
     model, previous = pipe.trainer.activate(args.version, activated_by=f"cli:{getpass.getuser()}")
-    return {"model": model, "previous_version": previous}
+    return {
+        "model": model,
+        "previous_version": previous,
+        "already_active": previous == model.version,
+    }
 
 
 def predict(pipe: LocalPipeline, args: argparse.Namespace) -> Any:

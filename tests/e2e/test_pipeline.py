@@ -138,10 +138,26 @@ def active(trained: dict[str, Any], admin: httpx.Client) -> dict[str, Any]:
 def test_activation_is_recorded(active: dict[str, Any], client: httpx.Client) -> None:
     assert active["model"]["is_active"] is True
     assert active["previous_version"] is None
+    assert active["already_active"] is False
     assert active["activated_by"] == "local-admin"
     history = client.get(f"/api/v1/activations/{SYMBOL}").json()
     assert history[0]["version"] == active["model"]["version"]
     assert history[0]["activated_by"] == "local-admin"
+
+
+def test_activating_the_active_version_again_records_nothing(
+    active: dict[str, Any], admin: httpx.Client, client: httpx.Client
+) -> None:
+    version = active["model"]["version"]
+    before = client.get(f"/api/v1/activations/{SYMBOL}").json()
+
+    again = admin.post(f"/api/v1/models/{version}/activate")
+
+    assert again.status_code == 200, again.text
+    body = again.json()
+    assert (body["already_active"], body["previous_version"]) == (True, version)
+    assert body["model"]["is_active"] is True
+    assert client.get(f"/api/v1/activations/{SYMBOL}").json() == before
 
 
 def test_predict_from_latest_and_from_given_features(

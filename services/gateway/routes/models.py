@@ -38,9 +38,15 @@ def get_model(version: str, _: ClientCaller, svc: Clients) -> dict[str, Any]:
 @router.post("/models/{version}/activate")
 def activate_model(version: str, caller: AdminCaller, svc: Clients) -> dict[str, Any]:
     """Make this version its symbol's active model. The artifact's hashes are verified first;
-    the previous active version is recorded and can be re-activated the same way."""
+    the previous active version is recorded and can be re-activated the same way. Activating
+    the version that is already active records nothing and answers `already_active: true`."""
     model, previous = svc.trainer.activate(version, activated_by=caller.name)
-    return {"model": asdict(model), "previous_version": previous, "activated_by": caller.name}
+    return {
+        "model": asdict(model),
+        "previous_version": previous,
+        "already_active": previous == model.version,
+        "activated_by": caller.name,
+    }
 
 
 @router.get("/activations/{symbol}")

@@ -163,7 +163,10 @@ class RegistryRepository:
     def activate(self, version: str, activated_by: str) -> tuple[ModelRecord, str | None]:
         """Make `version` the active model of its symbol and append the history row, in one
         transaction. Returns the record and the previously active version (None if none).
-        Re-activating an older version is allowed and recorded like any other activation.
+        Re-activating an older version is allowed and recorded like any other activation;
+        activating the version that is already active changes nothing and records nothing
+        (it returns that version as the previous one), so a retried request cannot write a
+        history row whose previous version is itself.
 
         Raises NotFound for an unknown version, InvalidInput without `activated_by`.
         """
@@ -193,6 +196,8 @@ class RegistryRepository:
             select(ActiveModelRow).where(ActiveModelRow.symbol == row.symbol).with_for_update()
         ).scalar()
         previous = current.version if current is not None else None
+        if previous == version:
+            return _record(row, is_active=True), previous
         now = datetime.now(UTC)
         if current is None:
             session.add(ActiveModelRow(symbol=row.symbol, version=version, activated_at=now))

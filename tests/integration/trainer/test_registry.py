@@ -123,6 +123,11 @@ def test_activation_keeps_one_active_model_per_symbol_with_history(
     assert history[0].activated_at_ms >= history[-1].activated_at_ms > T0
     assert [a.version for a in repo.activations("ETHUSDT")] == ["e1"]
 
+    # activating the active version again (a retried request) changes and records nothing
+    record, previous = repo.activate("v1", "dave")
+    assert (record.version, record.is_active, previous) == ("v1", True, "v1")
+    assert repo.activations("BTCUSDT") == history
+
 
 def test_unknown_versions_are_not_found(repo: RegistryRepository) -> None:
     with pytest.raises(NotFound, match="nope"):
@@ -176,7 +181,14 @@ def test_concurrent_activations_record_a_consistent_history(repo: RegistryReposi
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(lambda v: repo.activate(v, "race"), versions * 3))
     history = repo.activations("BTCUSDT")[::-1]  # oldest first
-    assert len(history) == len(results) == 18
+    # a version activated right after itself is a no-op that records nothing
+    recorded = [
+        (record.version, previous) for record, previous in results if previous != record.version
+    ]
+    assert len(results) == 18 and len(history) == len(recorded) > 0
+    assert sorted(recorded, key=str) == sorted(
+        ((a.version, a.previous_version) for a in history), key=str
+    )
     # each activation saw exactly the one committed before it: the chain has no forks
     assert history[0].previous_version is None
     for before, after in zip(history, history[1:], strict=False):
