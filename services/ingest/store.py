@@ -3,6 +3,7 @@
     trades/{SYMBOL}/date={YYYY-MM-DD}.parquet   validated, de-duplicated trades of one UTC day
     bars/{SYMBOL}/{tf}/{YYYY-MM}.parquet        bars of one timeframe, a month (bar_store.py)
     locks/ingest-{SYMBOL}.lock                  the symbol's write lock (empty file)
+    locks/staging.lock                          held (shared) by every running ingest
     staging/ingest-{uuid}/                      validated chunks of a running ingest
 
 Every write goes to a temporary file beside its target and is renamed into place, so readers
@@ -90,13 +91,34 @@ class TradeStore:
     @contextmanager
     def staging(self) -> Iterator[Path]:
         """A private folder for validated chunks of one ingest, removed afterwards (also on
-        failure). It lives under the data root so that staged files are on the same disk."""
-        folder = self._root / "staging" / f"ingest-{uuid.uuid4().hex}"
-        folder.mkdir(parents=True)
-        try:
-            yield folder
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        failure). It lives under the data root so that staged files are on the same disk.
+
+        A killed ingest (SIGKILL, OOM, power loss) leaves its folder behind, possibly
+        gigabytes. Every running ingest holds a shared lock on locks/staging.lock, which the
+        kernel drops when its process dies; an ingest that finds no other holder (an
+        exclusive lock succeeds at once) knows every folder there is left over, and removes
+        them before starting its own.
+        """
+        root = self._root / "staging"
+        root.mkdir(parents=True, exist_ok=True)
+        lock = self._root / "locks" / "staging.lock"
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock, "a+b") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pass  # other ingests are running: the folders may be theirs
+            else:
+                for stale in root.iterdir():
+                    shutil.rmtree(stale, ignore_errors=True)
+            # (Not atomic: a sweep may run in between, before this ingest's folder exists.)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+            folder = root / f"ingest-{uuid.uuid4().hex}"
+            folder.mkdir()
+            try:
+                yield folder
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def stage(self, folder: Path, chunk: int, trades: pl.DataFrame) -> None:
         """Put a validated chunk's trades into `folder`, one file per UTC day."""
