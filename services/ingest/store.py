@@ -3,8 +3,8 @@
     trades/{SYMBOL}/date={YYYY-MM-DD}.parquet   validated, de-duplicated trades of one UTC day
     bars/{SYMBOL}/{tf}/{YYYY-MM}.parquet        bars of one timeframe, a month (bar_store.py)
     locks/ingest-{SYMBOL}.lock                  the symbol's write lock (empty file)
-    locks/staging.lock                          held (shared) by every running ingest
-    staging/ingest-{uuid}/                      validated chunks of a running ingest
+    staging/ingest-{uuid}/                      validated chunks of a running ingest (staging/
+                                                is flock'ed, shared, by every running ingest)
 
 Every write goes to a temporary file beside its target and is renamed into place, so readers
 (other services included, without any lock) always see a whole file, old or new.
@@ -13,6 +13,7 @@ Every write goes to a temporary file beside its target and is renamed into place
 from __future__ import annotations
 
 import fcntl
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -94,31 +95,32 @@ class TradeStore:
         failure). It lives under the data root so that staged files are on the same disk.
 
         A killed ingest (SIGKILL, OOM, power loss) leaves its folder behind, possibly
-        gigabytes. Every running ingest holds a shared lock on locks/staging.lock, which the
-        kernel drops when its process dies; an ingest that finds no other holder (an
-        exclusive lock succeeds at once) knows every folder there is left over, and removes
-        them before starting its own.
+        gigabytes. Every running ingest holds a shared flock on the staging/ directory
+        itself, which the kernel drops when its process dies; an ingest that finds no other
+        holder (an exclusive lock succeeds at once) knows every folder there is left over,
+        and removes them before starting its own.
         """
         root = self._root / "staging"
         root.mkdir(parents=True, exist_ok=True)
-        lock = self._root / "locks" / "staging.lock"
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        with open(lock, "a+b") as handle:
+        held = os.open(root, os.O_RDONLY | os.O_DIRECTORY)  # flock works on a directory
+        try:
             try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 pass  # other ingests are running: the folders may be theirs
             else:
                 for stale in root.iterdir():
                     shutil.rmtree(stale, ignore_errors=True)
             # (Not atomic: a sweep may run in between, before this ingest's folder exists.)
-            fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+            fcntl.flock(held, fcntl.LOCK_SH)
             folder = root / f"ingest-{uuid.uuid4().hex}"
             folder.mkdir()
             try:
                 yield folder
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            os.close(held)
 
     def stage(self, folder: Path, chunk: int, trades: pl.DataFrame) -> None:
         """Put a validated chunk's trades into `folder`, one file per UTC day."""
