@@ -81,7 +81,12 @@ def serve(settings: FeaturesSettings) -> None:
 
 
 def work(settings: FeaturesSettings, burst: bool) -> None:
+    """Run the RQ worker: a work horse is forked per job, after the numba kernels were
+    compiled here once (see domain.warm_up)."""
+    from services.features.domain.warm_up import warm_kernels
+
     build_service(settings)  # fail fast on a bad config before taking jobs
+    warm_kernels()
     redis = Redis.from_url(settings.redis_url)
     try:
         run_worker(redis, [QUEUE], burst=burst)

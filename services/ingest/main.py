@@ -58,7 +58,11 @@ def serve(settings: IngestSettings) -> None:
 
 def work(settings: IngestSettings, burst: bool) -> None:
     """Run the RQ worker. RQ forks a work horse per job; this parent process must never run
-    polars itself, because polars' thread pool does not survive a fork once started."""
+    polars itself, because polars' thread pool does not survive a fork once started. It
+    does compile the numba kernels, so that no work horse pays for that again."""
+    from services.ingest.domain.kernel import warm_kernels
+
+    warm_kernels()
     redis = Redis.from_url(settings.redis_url)
     try:
         run_worker(redis, [INGEST_QUEUE], burst=burst)

@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 from numba import njit
 
+from services.common.arrays import read_only
 from services.features.domain import kernels, window_kernels
 from services.features.domain.config import FeaturesConfig
 from services.features.domain.indicators import vwap_price
@@ -53,10 +54,23 @@ def bar_array_exprs() -> list[pl.Expr]:
 def bar_arrays(frame: pl.DataFrame) -> BarArrays:
     """The arrays of a frame selected with `bar_array_exprs` (nulls become NaN)."""
     arrays = [
-        frame.get_column(c).to_numpy().astype(np.float64, copy=False)
+        read_only(frame.get_column(c).to_numpy().astype(np.float64, copy=False))
         for c in (*BAR_COLUMNS, "vwap_price")
     ]
     return BarArrays(*arrays)
+
+
+def timeframe_matrix(
+    config: FeaturesConfig, timeframe: str, bars: BarArrays, extra_bar: bool
+) -> tuple[np.ndarray, list[Callable[[], None]]]:
+    """The (columns x bars) matrix of one timeframe's indicators, not yet filled, and the
+    tasks that fill it. With `extra_bar`, the matrix has one more, all-NaN column (a higher
+    timeframe's: where rows before its first close point)."""
+    groups = indicator_groups(config, timeframe)
+    columns = sum(len(group.names) for group in groups)
+    matrix = np.empty((columns, bars.rows + extra_bar))
+    matrix[:, bars.rows :] = np.nan
+    return matrix, matrix_tasks(groups, bars, matrix[:, : bars.rows])
 
 
 Writer = Callable[[BarArrays, np.ndarray], None]

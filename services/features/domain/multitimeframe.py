@@ -25,9 +25,8 @@ from services.features.domain.config import TIMEFRAME_MINUTES, FeaturesConfig
 from services.features.domain.indicator_matrix import (
     bar_array_exprs,
     bar_arrays,
-    indicator_groups,
     indicator_names,
-    matrix_tasks,
+    timeframe_matrix,
 )
 from services.features.domain.parallel import run_all
 from services.features.domain.row_features import MINUTE_MS, TICKS, row_feature_names
@@ -97,13 +96,8 @@ def indicator_columns(
     matrices: dict[str, np.ndarray] = {}
     positions: dict[str, np.ndarray] = {}
     for tf in config.timeframes:
-        groups = indicator_groups(config, tf)
-        arrays = bar_arrays(bars[tf])
-        columns = sum(len(group.names) for group in groups)
-        # A higher timeframe gets one more, all-NaN bar: where rows before its first close point.
-        matrix = np.empty((columns, arrays.rows + (tf != "1m")))
-        matrix[:, arrays.rows :] = np.nan
-        tasks += matrix_tasks(groups, arrays, matrix[:, : arrays.rows])
+        matrix, fill = timeframe_matrix(config, tf, bar_arrays(bars[tf]), extra_bar=tf != "1m")
+        tasks += fill
         matrices[tf] = matrix
         if tf != "1m":
             bar_close = _epoch_ms(bars[tf]) + TIMEFRAME_MINUTES[tf] * MINUTE_MS

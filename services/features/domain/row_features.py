@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 from numba import njit
 
+from services.common.arrays import read_only
 from services.features.domain.config import FeaturesConfig
 
 TICKS = ("plus_tick", "zero_plus_tick", "minus_tick", "zero_minus_tick")
@@ -55,11 +56,15 @@ def row_features(rows: pl.DataFrame, config: FeaturesConfig) -> pl.DataFrame:
         columns += flow.get_columns()
     if config.time_of_day:
         encoded = np.empty((len(TIME_NAMES), rows.height))
-        day, week = _circles()
-        open_ms = rows.get_column("open_time").dt.epoch("ms").to_numpy()
-        _encode_time(open_ms, day, week, encoded)
+        encode_time(read_only(rows.get_column("open_time").dt.epoch("ms").to_numpy()), encoded)
         columns += [pl.Series(name, encoded[i]) for i, name in enumerate(TIME_NAMES)]
     return pl.DataFrame(columns)
+
+
+def encode_time(open_ms: np.ndarray, out: np.ndarray) -> None:
+    """The TIME_NAMES rows of `out` (4 x rows) for bars opening at `open_ms` (epoch ms)."""
+    day, week = _circles()
+    _encode_time(open_ms, day, week, out)
 
 
 @cache

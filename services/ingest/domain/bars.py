@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from services.common.arrays import read_only
 from services.ingest.domain.kernel import bar_arrays
 from services.ingest.domain.trades import TICK_DIRECTION
 
@@ -75,7 +76,7 @@ def bars_from_trades(trades: pl.DataFrame, every: str = "1m") -> pl.DataFrame:
         pl.col("tick_direction").cast(TICK_DIRECTION).to_physical().cast(pl.Int8).fill_null(-1),
     )
     ts, price, size, is_buy, tick = (
-        columns.to_series(i).to_numpy(allow_copy=True) for i in range(5)
+        read_only(columns.to_series(i).to_numpy(allow_copy=True)) for i in range(5)
     )
     arrays = bar_arrays(ts, price, size, is_buy, tick, EVERY_US[every])
     frame = pl.DataFrame(

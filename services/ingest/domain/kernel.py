@@ -16,6 +16,8 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from services.common.arrays import read_only
+
 TICK_CODES = ("PlusTick", "ZeroPlusTick", "MinusTick", "ZeroMinusTick")
 """Tick direction -> code (its index here; -1: none). The stored trades' tick_direction is
 an Enum of these categories in this order, so its physical value is the code."""
@@ -250,3 +252,20 @@ def byte_census(data: bytes) -> ByteCensus:
     """One pass over `data` (~2 GB/s on a busy core) instead of one `bytes` method call per
     question."""
     return ByteCensus(*_scan_bytes(np.frombuffer(data, np.uint8)))
+
+
+def warm_kernels() -> None:
+    """Run every kernel here once on a few values, with the array types ingest passes.
+
+    A queue worker calls this before it takes jobs: RQ forks a work horse per job, which
+    then inherits the compiled kernels instead of paying numba's first-call cost (~1.2 s:
+    its runtime start and cache loads) on every job. numpy only: polars must not run in a
+    process that forks afterwards.
+    """
+    n = 8
+    ts, price, size = (np.arange(n, dtype=np.int64) * 1_000_000, np.ones(n), np.ones(n))
+    is_buy, tick = np.ones(n, np.bool_), np.zeros(n, np.int8)
+    for array in (ts, price, size, is_buy, tick):
+        read_only(array)  # as bars_from_trades passes them
+    bar_arrays(ts, price, size, is_buy, tick, 60_000_000)
+    byte_census(b"timestamp,price,size,side\n1,1,1,Buy\n")
