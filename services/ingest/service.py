@@ -7,7 +7,6 @@ import dataclasses
 import itertools
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -17,20 +16,21 @@ import polars as pl
 from services.common.errors import InvalidInput
 from services.ingest.bar_store import BarStore, month_keys
 from services.ingest.chunked_validation import validate_in_chunks
-from services.ingest.domain.bars import bars_from_trades, merge_candle_bars, merge_trade_bars
+from services.ingest.domain.bars import bars_from_trades, merge_candle_bars
 from services.ingest.domain.candles import parse_candles
 from services.ingest.domain.days import utc_days
 from services.ingest.domain.dedup import merge_trades
 from services.ingest.domain.epoch import TimeUnit, time_unit
-from services.ingest.domain.live import FormingMinute, LiveTrade, live_trades_frame
-from services.ingest.domain.resample import TIMEFRAMES, resample_touched
+from services.ingest.domain.live import LiveTrade
 from services.ingest.domain.results import IngestResult, LiveUpdate, SymbolCoverage
 from services.ingest.domain.sources import FileFormat, Kind, detect_kind, sniff_format
 from services.ingest.domain.symbols import normalize_symbol
 from services.ingest.domain.trade_chunks import TradeChunkParser
-from services.ingest.events import Publisher, publish_bars
+from services.ingest.events import Publisher
+from services.ingest.live_feed import LiveFeed
 from services.ingest.reader import CHUNK_BYTES, open_input, text_pieces
 from services.ingest.store import TradeStore
+from services.ingest.stored_timeframes import store_timeframes, store_trade_bars
 from services.ingest.validated_trades import HELD_BYTES, ValidatedTrades
 
 log = logging.getLogger(__name__)
@@ -63,9 +63,7 @@ class IngestService:
         self._bars = bar_store
         self._chunk_bytes = chunk_bytes  # of trade CSV text validated at a time
         self._held_bytes = held_bytes  # of validated trades kept in memory, not staged
-        self._publisher = publisher  # of closed live bars; None: stored, not published
-        self._live: dict[str, FormingMinute] = {}
-        self._live_lock = threading.Lock()
+        self._live = LiveFeed(self._store_live_minute, bar_store, publisher)
 
     def ingest_file(
         self,
@@ -161,23 +159,20 @@ class IngestService:
                 # bars left stale by a crash between the trade and bar writes.
                 rebuilt.append(bars_from_trades(merge.trades))
                 report(low + (high - low) * done / len(days), f"stored trades of {day}")
-            bars_1m = self._write_trade_bars(symbol, pl.concat(rebuilt))
+            bars_1m = store_trade_bars(self._bars, symbol, pl.concat(rebuilt))
         return added, bars_1m
 
-    def _store_trades(self, symbol: str, trades: pl.DataFrame, report: Progress) -> IngestResult:
+    def _store_live_minute(self, symbol: str, trades: pl.DataFrame) -> None:
+        """A closed live minute's trades, stored exactly as a batch ingest stores them."""
         by_day = dict(utc_days(trades))
-        added, bars_1m = self._merge_into_store(
-            symbol, list(by_day), by_day.__getitem__, report, (0.4, 0.8)
-        )
-        span = _span_ms(trades["timestamp"])
-        return IngestResult.of_trades(symbol, trades.height, added, span, bars_1m)
+        self._merge_into_store(symbol, list(by_day), by_day.__getitem__, _no_progress, (0, 1))
 
     def _store_candles(self, symbol: str, candles: pl.DataFrame, report: Progress) -> IngestResult:
         with self._trades.lock(symbol):
             months = month_keys(candles["open_time"])
             merge = merge_candle_bars(self._bars.load_months(symbol, "1m", months), candles)
             report(0.6, f"merged {merge.stored:,} candles")
-            self._write_all_timeframes(symbol, months, merge.bars, candles["open_time"])
+            store_timeframes(self._bars, symbol, months, merge.bars, candles["open_time"])
             bars_1m = self._bars.count(symbol, "1m")
         first_ms, last_ms = _span_ms(candles["open_time"])
         return IngestResult(
@@ -191,32 +186,6 @@ class IngestService:
             bars_1m=bars_1m,
         )
 
-    def _write_trade_bars(self, symbol: str, rebuilt: pl.DataFrame) -> int:
-        """Put freshly rebuilt 1m bars into the store, then the higher bars containing them;
-        returns the symbol's 1m bar count. Reads and writes only the months they fall in."""
-        months = month_keys(rebuilt["open_time"])
-        bars_1m = merge_trade_bars(self._bars.load_months(symbol, "1m", months), rebuilt)
-        self._write_all_timeframes(symbol, months, bars_1m, rebuilt["open_time"])
-        return self._bars.count(symbol, "1m")
-
-    def _write_all_timeframes(
-        self, symbol: str, months: list[str], bars_1m: pl.DataFrame, touched: pl.Series
-    ) -> None:
-        """Write the 1m bars of `months` (all of them, merged) and every higher timeframe's
-        bars there, each month file only if it changed (an idempotent re-ingest leaves every
-        file untouched). `touched` holds the open times of the 1m bars that were rebuilt or
-        merged: only the higher bars containing them are recomputed, so appending a day costs
-        a day, and the files rewritten are a month's, not the symbol's history."""
-        for timeframe in TIMEFRAMES:
-            stored = self._bars.load_months(symbol, timeframe, months)
-            frame = (
-                bars_1m
-                if timeframe == "1m"
-                else resample_touched(bars_1m, stored, timeframe, touched)
-            )
-            if not frame.equals(stored, null_equal=True):
-                self._bars.write_months(symbol, timeframe, frame, months)
-
     def live_trades(self, symbol: str, trades: Sequence[LiveTrade], now_ms: int = 0) -> LiveUpdate:
         """Feed live trades of `symbol` (any order within the forming minute); `now_ms`
         (optional) is the sender's clock, which closes a minute even when no trade follows.
@@ -226,35 +195,7 @@ class IngestService:
         BARS_CLOSED_CHANNEL. Trades older than the forming minute are counted as late and
         dropped. Raises InvalidInput (nothing of the batch applied) for an invalid trade.
         """
-        symbol = normalize_symbol(symbol)
-        for index, trade in enumerate(trades):
-            problem = trade.problem()
-            if problem:
-                raise InvalidInput(f"live trade #{index + 1} of {symbol}: {problem}")
-        closed: list[list[LiveTrade]] = []
-        late = 0
-        with self._live_lock:
-            forming = self._live.setdefault(symbol, FormingMinute())
-            for trade in trades:
-                minute, was_late = forming.add(trade)
-                late += was_late
-                if minute:
-                    closed.append(minute)
-            if now_ms:
-                minute = forming.close_before(now_ms * 1000)
-                if minute:
-                    closed.append(minute)
-            forming_ms = (forming.start_us or 0) // 1000
-        published: list[int] = []
-        for minute in closed:
-            frame = live_trades_frame(minute)
-            self._store_trades(symbol, frame, _no_progress)
-            open_ms = _span_ms(frame["timestamp"])[0] // 60_000 * 60_000
-            bar = self._bars.read(symbol, "1m", open_ms, open_ms + 60_000)
-            if self._publisher is not None:
-                publish_bars(self._publisher, symbol, "1m", bar)
-            published.append(open_ms)
-        return LiveUpdate(symbol, len(trades) - late, late, published, forming_ms)
+        return self._live.feed(normalize_symbol(symbol), trades, now_ms)
 
     def bars(
         self, symbol: str, timeframe: str, start_ms: int = 0, end_ms: int = 0, limit: int = 0
