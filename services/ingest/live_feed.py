@@ -10,7 +10,7 @@ import polars as pl
 
 from services.common.errors import InvalidInput
 from services.ingest.bar_store import BarStore
-from services.ingest.domain.live import FormingMinute, LiveTrade, live_trades_frame
+from services.ingest.domain.live import MINUTE_US, FormingMinute, LiveTrade, live_trades_frame
 from services.ingest.domain.results import LiveUpdate
 from services.ingest.events import Publisher, publish_bars
 
@@ -54,7 +54,7 @@ class LiveFeed:
         for minute in closed:
             frame = live_trades_frame(minute)
             self._store_trades(symbol, frame)
-            open_ms = min(trade.timestamp_us for trade in minute) // 60_000_000 * 60_000
+            open_ms = min(trade.timestamp_us for trade in minute) // MINUTE_US * MINUTE_US // 1000
             bar = self._bars.read(symbol, "1m", open_ms, open_ms + 60_000)
             if self._publisher is not None:
                 publish_bars(self._publisher, symbol, "1m", bar)
