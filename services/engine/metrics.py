@@ -22,11 +22,13 @@ Conventions:
 from __future__ import annotations
 
 import math
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import polars as pl
 from numba import njit
+
+from services.engine.simulate import EngineResult
 
 MS_PER_DAY = 86_400_000
 DAYS_PER_YEAR = 365
@@ -34,19 +36,6 @@ MS_PER_YEAR = DAYS_PER_YEAR * MS_PER_DAY
 """Crypto trades around the clock, so a year is 365 full days (1m bars: 525,600 per year)."""
 EXIT_REASONS = ("stop", "take_profit", "time", "signal", "end")
 SIDES = ("long", "short")
-
-
-class EngineRun(Protocol):
-    """What the metrics read from an engine result (`services.engine.simulate.EngineResult`)."""
-
-    @property
-    def trades(self) -> pl.DataFrame: ...
-
-    @property
-    def equity(self) -> pl.DataFrame: ...
-
-    @property
-    def rule(self) -> Any: ...  # EvRule | ThresholdRule: both carry fee_bps and slippage_bps
 
 
 def bar_ms(open_times_ms: np.ndarray) -> float:
@@ -174,7 +163,7 @@ def trade_stats(returns: np.ndarray, bars_held: np.ndarray, step_ms: float) -> d
     }
 
 
-def summarize(result: EngineRun) -> dict[str, Any]:
+def summarize(result: EngineResult) -> dict[str, Any]:
     """The report's summary, nested and JSON-able (every value a finite float or a dict).
 
     Keys: bars, bar_ms, bar_minutes, periods_per_year (bars per year), start_ms, end_ms, days,
@@ -205,8 +194,11 @@ def summarize(result: EngineRun) -> dict[str, Any]:
         equity = curve[equity_col].to_numpy()
         figures = _curve_stats(equity, times, span_ms)
         figures.update(
-            {k: v for k, v in trade_stats(trades[return_col].to_numpy(), held, step).items()
-             if k != "total_return"}
+            {
+                k: v
+                for k, v in trade_stats(trades[return_col].to_numpy(), held, step).items()
+                if k != "total_return"
+            }
         )
         figures["exposure"] = exposure
         figures["fees_paid"] = float(trades["fees"].sum()) if costs else 0.0
@@ -281,7 +273,7 @@ def flatten(summary: dict[str, Any]) -> dict[str, float]:
     return flat
 
 
-def flat_summary(result: EngineRun) -> dict[str, float]:
+def flat_summary(result: EngineResult) -> dict[str, float]:
     """`flatten(summarize(result))`."""
     return flatten(summarize(result))
 
@@ -344,9 +336,9 @@ def _buy_hold(first_open: float, last_close: float, fee: float, slippage: float)
     return _finite(ratio - 1.0 - fee * (1.0 + ratio))
 
 
-def _cost_rates(result: EngineRun) -> tuple[float, float]:
-    """(fee, slippage) per side as fractions, from the run's rule (fee_bps, slippage_bps)."""
-    return float(result.rule.fee_bps) / 1e4, float(result.rule.slippage_bps) / 1e4
+def _cost_rates(result: EngineResult) -> tuple[float, float]:
+    """(fee, slippage) per side as fractions, from the run's rule."""
+    return result.rule.fee, result.rule.slippage
 
 
 def _finite(value: float) -> float:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from services.engine.metrics import EngineRun
+from services.engine.simulate import EngineResult
 
 BOOTSTRAP_SAMPLES = 1000
 RANDOM_RUNS = 200
@@ -30,7 +30,7 @@ _BLOCK_CELLS = 4_000_000
 
 
 def assess(
-    result: EngineRun,
+    result: EngineResult,
     opens: np.ndarray | None = None,
     *,
     samples: int = BOOTSTRAP_SAMPLES,
@@ -53,8 +53,8 @@ def assess(
             opens,
             trades["bars_held"].to_numpy(),
             sides,
-            fee=float(result.rule.fee_bps) / 1e4,
-            slippage=float(result.rule.slippage_bps) / 1e4,
+            fee=result.rule.fee,
+            slippage=result.rule.slippage,
             strategy_return=float(np.prod(1.0 + net) - 1.0),
             runs=runs,
             seed=seed,
@@ -62,7 +62,9 @@ def assess(
     }
 
 
-def bootstrap(net_returns: np.ndarray, *, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0) -> dict[str, Any]:
+def bootstrap(
+    net_returns: np.ndarray, *, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0
+) -> dict[str, Any]:
     """The trade-sequence bootstrap: percentiles of total return and max drawdown (<= 0) of
     `samples` resampled sequences, and `prob_loss`, the share of samples that lose money."""
     returns = np.asarray(net_returns, dtype=np.float64)

@@ -117,7 +117,9 @@ def model_quality(
     """The report's `model_quality`: per side (e.g. "long", "short") its (labels,
     probabilities, fired) figures, and the booster's gain importance (empty without one)."""
     quality: dict[str, Any] = {side: side_quality(*arrays) for side, arrays in sides.items()}
-    quality["feature_importance"] = feature_importance(booster, names) if booster is not None else []
+    quality["feature_importance"] = (
+        feature_importance(booster, names) if booster is not None else []
+    )
     return quality
 
 

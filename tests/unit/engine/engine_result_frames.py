@@ -11,22 +11,16 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from services.engine.rule import EvRule
+from services.engine.simulate import TRADE_SCHEMA, EngineResult
+
 MINUTE_MS = 60_000
 TIME = pl.Datetime("ms", "UTC")
 START_MS = 1_735_689_600_000  # 2025-01-01 00:00 UTC
 
 
-@dataclass(frozen=True)
-class Rule:
-    fee_bps: float = 0.0
-    slippage_bps: float = 0.0
-
-
-@dataclass(frozen=True)
-class Result:
-    trades: pl.DataFrame
-    equity: pl.DataFrame
-    rule: Any
+def rule_with(fee_bps: float = 0.0, slippage_bps: float = 0.0) -> EvRule:
+    return EvRule(k_tp=2.0, k_sl=1.0, fee_bps=fee_bps, slippage_bps=slippage_bps)
 
 
 @dataclass(frozen=True)
@@ -45,15 +39,19 @@ def replay(
     opens: Sequence[float],
     closes: Sequence[float],
     trades: Sequence[Trade],
-    rule: Rule | None = None,
+    rule: EvRule | None = None,
     step_ms: int = MINUTE_MS,
     times_ms: Sequence[int] | None = None,
-) -> Result:
-    rule = rule or Rule()
-    f, s = rule.fee_bps / 1e4, rule.slippage_bps / 1e4
+) -> EngineResult:
+    rule = rule or rule_with()
+    f, s = rule.fee, rule.slippage
     o, c = np.asarray(opens, float), np.asarray(closes, float)
     n = len(o)
-    t = np.asarray(times_ms, np.int64) if times_ms is not None else START_MS + np.arange(n) * step_ms
+    t = (
+        np.asarray(times_ms, np.int64)
+        if times_ms is not None
+        else START_MS + np.arange(n) * step_ms
+    )
     equity, gross_eq, position = np.ones(n), np.ones(n), np.zeros(n, np.int8)
     rows: list[dict[str, Any]] = []
     net_level = gross_level = 1.0
@@ -112,29 +110,7 @@ def replay(
             "position": pl.Series(position, dtype=pl.Int8),
         }
     )
-    return Result(trades=trade_frame(rows), equity=curve, rule=rule)
-
-
-TRADE_SCHEMA: dict[str, Any] = {
-    "side": pl.Utf8,
-    "signal_time": TIME,
-    "entry_time": TIME,
-    "exit_time": TIME,
-    "probability": pl.Float64,
-    "expected_value": pl.Float64,
-    "entry_price": pl.Float64,
-    "exit_price": pl.Float64,
-    "take_profit": pl.Float64,
-    "stop_loss": pl.Float64,
-    "entry_fill": pl.Float64,
-    "exit_fill": pl.Float64,
-    "exit_reason": pl.Utf8,
-    "net_return": pl.Float64,
-    "gross_return": pl.Float64,
-    "fees": pl.Float64,
-    "slippage": pl.Float64,
-    "bars_held": pl.Int64,
-}
+    return EngineResult(trades=trade_frame(rows), equity=curve, rule=rule)
 
 
 def trade_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
@@ -142,13 +118,14 @@ def trade_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
         return pl.DataFrame(schema=TRADE_SCHEMA)
     frame = pl.DataFrame(rows)
     return frame.with_columns(
-        pl.col(name).cast(pl.Int64).cast(TIME) for name in ("signal_time", "entry_time", "exit_time")
+        pl.col(name).cast(pl.Int64).cast(TIME)
+        for name in ("signal_time", "entry_time", "exit_time")
     ).select(pl.col(name).cast(dtype) for name, dtype in TRADE_SCHEMA.items())
 
 
 def random_walk_result(
-    n: int, trade_every: int = 40, hold: int = 12, seed: int = 7, rule: Rule | None = None
-) -> Result:
+    n: int, trade_every: int = 40, hold: int = 12, seed: int = 7, rule: EvRule | None = None
+) -> EngineResult:
     """A long run: a random walk with a trade every `trade_every` bars (alternating sides)."""
     rng = np.random.default_rng(seed)
     close = 60_000 * np.exp(np.cumsum(rng.normal(0, 0.0008, n)))
@@ -159,4 +136,4 @@ def random_walk_result(
         Trade("long" if k % 2 == 0 else "short", int(e), int(e + hold), str(r))
         for k, (e, r) in enumerate(zip(entries, reasons, strict=True))
     ]
-    return replay(open_, close, trades, rule or Rule(5.5, 1.0))
+    return replay(open_, close, trades, rule or rule_with(5.5, 1.0))
