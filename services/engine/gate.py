@@ -14,6 +14,7 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
+from services.common.arrays import read_only
 from services.engine.rule import EvRule
 
 LONG, SHORT, FLAT = 1, -1, 0
@@ -154,7 +155,8 @@ def gate_sides(
     """The gate's side (LONG, SHORT, FLAT) at each of many closes (NaN = no probability)."""
 
     def floats(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        return np.ascontiguousarray(values, dtype=np.float64)
+        # A read-only copy: one numba specialisation whatever the caller passes.
+        return read_only(np.array(values, dtype=np.float64))
 
     return _gate_kernel(
         floats(p_long), floats(p_short), floats(atr), floats(close), rule.k_tp, rule.k_sl,

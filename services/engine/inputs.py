@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from services.common.arrays import read_only
 from services.common.errors import InvalidInput
 
 FloatArray = npt.NDArray[np.float64]
@@ -129,7 +130,7 @@ def read_bars(frame: pl.DataFrame, what: str = "bars") -> Bars:
     _increasing(times, what)
     open_, high, low, close = _price_columns(frame, OHLC, what)
     _consistent(open_, high, low, close, what)
-    return Bars(times, open_, high, low, close)
+    return Bars(times, *(read_only(a) for a in (open_, high, low, close)))
 
 
 def read_signals(frame: pl.DataFrame, bars: Bars, what: str = "signals") -> Signals:
@@ -141,7 +142,7 @@ def read_signals(frame: pl.DataFrame, bars: Bars, what: str = "signals") -> Sign
     if "atr" not in frame.columns:
         raise InvalidInput(f"{what}: no `atr` column (the stop and target are ATR multiples)")
     if frame.height == 0:
-        return Signals(out["p_long"], out["p_short"], out["atr"])
+        return _signals(out)
     times = epoch_ms(frame, what)
     position = np.searchsorted(bars.times_ms, times)
     clipped = np.minimum(position, n - 1)
@@ -170,15 +171,21 @@ def read_signals(frame: pl.DataFrame, bars: Bars, what: str = "signals") -> Sign
             row = int(np.argmax(bad))
             raise InvalidInput(f"{what}: row {row}: `{name}` is {values[row]}; must be {rule}")
         out[name][position] = values
-    return Signals(out["p_long"], out["p_short"], out["atr"])
+    return _signals(out)
+
+
+def _signals(columns: dict[str, FloatArray]) -> Signals:
+    # Kernel inputs are always read-only: one numba specialisation (see common.arrays).
+    return Signals(*(read_only(columns[name]) for name in SIGNAL_COLUMNS))
 
 
 def read_detail(frame: pl.DataFrame | None, bars: Bars, what: str = "detail") -> Detail:
     """Detail bars and each signal bar's range of them (empty without detail)."""
     n = len(bars)
     if frame is None or frame.height == 0:
-        empty = np.zeros(0)
-        return Detail(empty, empty, empty, np.zeros(n, np.int64), np.zeros(n, np.int64))
+        empty = read_only(np.zeros(0))
+        none = read_only(np.zeros(n, np.int64))
+        return Detail(empty, empty, empty, none, none)
     times = epoch_ms(frame, what)
     _increasing(times, what)
     open_, high, low, close = _price_columns(frame, OHLC, what)
@@ -188,4 +195,4 @@ def read_detail(frame: pl.DataFrame | None, bars: Bars, what: str = "detail") ->
         ends[:-1] = np.minimum(ends[:-1], bars.times_ms[1:])
     first = np.searchsorted(times, bars.times_ms, side="left").astype(np.int64)
     last = np.searchsorted(times, ends, side="left").astype(np.int64)
-    return Detail(open_, high, low, first, last)
+    return Detail(*(read_only(a) for a in (open_, high, low, first, last)))
