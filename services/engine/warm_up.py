@@ -26,8 +26,8 @@ def warm_kernels() -> None:
     times = np.arange(_BARS, dtype=np.int64) * 60_000
     bars = Bars(times, *(read_only(a) for a in (close, close + 0.1, close - 0.1, close.copy())))
     p = read_only(rng.random(_BARS))
-    signals = Signals(p, p, read_only(np.full(_BARS, 0.1)))
     index = read_only(np.arange(_BARS, dtype=np.int64))
+    signals = Signals(index, p, p, read_only(np.full(_BARS, 0.1)))
     detail = Detail(bars.open, bars.high, bars.low, index, read_only(index + 1))
     rule = EvRule(k_tp=2.0, k_sl=1.0)
     simulate_arrays(bars, signals, rule, detail)
