@@ -5,6 +5,7 @@ trady serve SERVICE           one service's gRPC server in the foreground
 trady work SERVICE            one service's queue worker in the foreground
 trady migrate                 bring the model registry's schema up to date
 trady demo                    the whole pipeline on the bundled data, then stop
+trady simulate                the EV engine on your own bars and signals files
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from services.cli import bars, stack
+from services.cli import bars, simulate, stack
 from services.cli.usecases import add_commands
 
 SERVICES = ["ingest", "features", "trainer", "backtester", "predictor", "gateway"]
@@ -98,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="run the whole pipeline on bundled data").set_defaults(fn=cmd_demo)
     add_commands(sub)
     bars.register(sub)
+    simulate.register(sub)
     return parser
 
 
