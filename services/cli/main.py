@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from services.cli import bars, simulate, stack
+from services.cli import bars, simulate
 from services.cli.usecases import add_commands
 
 SERVICES = ["ingest", "features", "trainer", "backtester", "predictor", "gateway"]
@@ -24,10 +24,14 @@ WORKERS = ["ingest", "features", "trainer", "backtester"]
 
 
 def _state_dir() -> Path:
+    from services.cli import stack
+
     return Path(os.environ.get("TRADY_STATE_DIR", stack.REPO / "var" / "stack"))
 
 
 def cmd_up(_args: argparse.Namespace) -> int:
+    from services.cli import stack
+
     state_dir = _state_dir()
     data_dir = Path(os.environ.get("TRADY_DATA_DIR", stack.REPO / "var" / "data"))
     config = stack.StackConfig(state_dir=state_dir, data_dir=data_dir)
@@ -44,12 +48,16 @@ def cmd_up(_args: argparse.Namespace) -> int:
 
 
 def cmd_down(_args: argparse.Namespace) -> int:
+    from services.cli import stack
+
     stopped = stack.down(_state_dir())
     print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
     return 0
 
 
 def cmd_status(_args: argparse.Namespace) -> int:
+    from services.cli import stack
+
     state = stack.load_state(_state_dir())
     if state is None:
         print("not running")

@@ -8,13 +8,23 @@ import dataclasses
 import getpass
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from services.cli.local import LocalPipeline, local_pipeline, progress_bar
 from services.common.errors import TradyError
 from services.ingest.domain.epoch import TIME_UNITS
+
+if TYPE_CHECKING:  # the pipeline imports every service: only when a use case runs
+    from services.cli.local import LocalPipeline
+
+
+def progress_bar(label: str) -> Callable[[float, str], None]:
+    """services.cli.local.progress_bar, imported when a use case runs."""
+    from services.cli.local import progress_bar as bar
+
+    return bar(label)
 
 
 def _ms(text: str | None) -> int:
@@ -155,6 +165,8 @@ def add_commands(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from services.cli.local import local_pipeline
+
     try:
         with local_pipeline() as pipe:
             _print(args.use_case(pipe, args))
