@@ -22,8 +22,10 @@ opposite signal, no time exit (max_hold_bars = the bar count: vectorbt has no ba
 - loop limit: one numba pass over the same bars reading open/high/low/close with one compare
   per bar: what no bar-by-bar engine can beat.
 Each repeat times every line once, in turn (warm-up round first); median and min of wall time.
-Trade counts of ours and vectorbt are printed: they differ slightly (vectorbt checks stops from
-the bar after the entry; ours from the entry bar on, as the contract says).
+Trade counts of ours and vectorbt are printed: they differ by ~1% because vectorbt checks
+stops only from the bar after the entry (ours from the entry bar on, as the contract says) and
+lets a stop reached anywhere in a bar pre-empt that bar's reversal at its open (ours exits and
+flips at the open, then watches the new position's levels).
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ COMMANDS: list[tuple[str, list[str], list[str]]] = [
     ("memory", ["--gz-rows", "500000"], ["--gz-rows", "5000000"]),
     ("features", ["--rows", "200000", "--repeats", "3"], ["--rows", "1000000", "--repeats", "5"]),
     ("engine", ["--bars", "200000", "--repeats", "3"], ["--bars", "1000000", "--repeats", "5"]),
+    ("report_html", ["--bars", "100000", "--loads", "1"], ["--bars", "525600"]),
     ("predict_latency", ["--requests", "300"], ["--requests", "2000"]),
 ]  # fmt: skip
 NOT_BENCHMARKS = {"run"}  # this runner itself
@@ -49,7 +50,9 @@ def runnable_modules() -> set[str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--full", action="store_true", help="the documented (large) sizes")
     parser.add_argument("--only", nargs="+", metavar="MODULE", help="run only these modules")
     args = parser.parse_args()
@@ -70,7 +73,7 @@ def main() -> int:
         start = time.perf_counter()
         code = subprocess.run(command, cwd=REPO, check=False).returncode
         seconds = time.perf_counter() - start
-        ran.append(f"{'ok ' if code == 0 else 'FAILED'} {seconds:7.1f} s  {shown}")
+        ran.append(f"{'ok' if code == 0 else 'FAILED':<6} {seconds:7.1f} s  {shown}")
         if code != 0:
             failed.append(f"{shown}: exit code {code}")
     print("\n=== summary")
