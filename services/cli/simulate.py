@@ -5,8 +5,10 @@ Bars, signals and detail are Parquet or CSV, by extension. `open_time` may be a 
 unit or zone; naive is UTC), integer Unix milliseconds, or, in CSV, ISO 8601 text (`Z`, an
 offset, or none for UTC; a date alone is its midnight). The rule is a YAML mapping with the
 rule's keys at the top level (`mode: ev`, as a report's rule carries it, is allowed). The trades
-go to TRADES (Parquet or CSV, by extension) with the columns of TRADE_COLUMNS, in that order;
-the metrics (services.engine.metrics.summarize) print as JSON on stdout.
+go to TRADES (Parquet or CSV, by extension) with the columns side, signal_time, entry_time,
+exit_time, entry_fill, exit_fill, exit_reason, net_return, fees, bars_held, in that order (times
+are the open_time of the bar whose price filled: docs/backtest.md); the metrics
+(services.engine.metrics.summarize) print as JSON on stdout.
 
 Bad input exits with code 2 and one line on stderr naming the file and, where it can, the row
 (counted from 0, the header not counted; CSV errors also give the file's line) and the column.
@@ -18,6 +20,8 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -207,6 +211,23 @@ def read_rule(path: Path) -> Any:
     return EvRule.from_mapping(mapping, source=str(path))
 
 
+@contextmanager
+def _csv_lines(path: Path | None) -> Iterator[None]:
+    """The engine names rows; for a CSV file, add the line they are on."""
+    try:
+        yield
+    except InvalidInput as exc:
+        if path is None or _format(path) != "csv":
+            raise
+        prefix = re.escape(f"{path}: ")
+        text = re.sub(
+            rf"^{prefix}row (\d+):",
+            lambda m: f"{path}: {_where('csv', int(m.group(1)))}:",
+            str(exc),
+        )
+        raise InvalidInput(text) from None
+
+
 def run_simulation(
     bars_path: Path,
     signals_path: Path,
@@ -224,10 +245,14 @@ def run_simulation(
     out_format = _format(out)
     rule = read_rule(rule_path)
     bars_frame = read_table(bars_path, BAR_COLUMNS)
-    bars = read_bars(bars_frame, str(bars_path))
-    signals = read_signals(read_table(signals_path, SIGNAL_COLUMNS), bars, str(signals_path))
+    with _csv_lines(bars_path):
+        bars = read_bars(bars_frame, str(bars_path))
+    signals_frame = read_table(signals_path, SIGNAL_COLUMNS)
+    with _csv_lines(signals_path):
+        signals = read_signals(signals_frame, bars, str(signals_path))
     detail_frame = None if detail_path is None else read_table(detail_path, BAR_COLUMNS)
-    detail = read_detail(detail_frame, bars, str(detail_path))
+    with _csv_lines(detail_path):
+        detail = read_detail(detail_frame, bars, str(detail_path))
     result = result_frames(bars, simulate_arrays(bars, signals, rule, detail), rule)
     trades = result.trades.select(TRADE_COLUMNS)
     with atomic_path(out) as temp:

@@ -191,12 +191,12 @@ def test_bad_rule_value(tmp_path: Path) -> None:
     assert "k_sl" in line
 
 
-def test_unsorted_bars(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("ext", "where"), [("parquet", "row 4:"), ("csv", "row 4 (line 6):")])
+def test_unsorted_bars(tmp_path: Path, ext: str, where: str) -> None:
     bars = bars_frame()
     swapped = pl.concat([bars.slice(0, 3), bars.slice(4, 1), bars.slice(3, 1), bars.slice(5)])
-    line = _error(tmp_path, swapped)
-    assert str(tmp_path / "bars.parquet") in line
-    assert "row 4" in line
+    line = _error(tmp_path, swapped, ext=ext)
+    assert f"{tmp_path / f'bars.{ext}'}: {where}" in line
     assert "increasing" in line
 
 
