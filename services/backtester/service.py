@@ -16,13 +16,13 @@ from typing import Any
 import polars as pl
 
 from services.backtester.domain.config import BacktestConfig
-from services.backtester.domain.costs import Costs
 from services.backtester.domain.metrics import summarize
 from services.backtester.domain.period import TIME, in_sample_warnings, restrict
 from services.backtester.domain.report import RunInfo, build_report, render_html
-from services.backtester.domain.simulator import TradingRule, simulate
 from services.backtester.store import ReportStore, check_run_id, default_run_id
 from services.common.errors import Conflict, InvalidInput
+from services.engine.fixed_hold import simulate
+from services.engine.rule import ThresholdRule
 from services.features.store import DatasetStore
 from services.trainer.artifact import LoadedModel, load_verified
 from services.trainer.registry.records import ModelRecord
@@ -142,8 +142,8 @@ class BacktesterService:
             config={
                 "threshold": rule.threshold,
                 "holding_bars": rule.holding_bars,
-                "fee_bps": rule.costs.fee_bps,
-                "slippage_bps": rule.costs.slippage_bps,
+                "fee_bps": rule.fee_bps,
+                "slippage_bps": rule.slippage_bps,
             },
             warnings=warnings,
         )
@@ -199,20 +199,18 @@ class BacktesterService:
 
     def _rule(
         self, record: ModelRecord, threshold: float, holding_bars: int, fee_bps: float
-    ) -> TradingRule:
+    ) -> ThresholdRule:
         horizon = int(record.label.get("horizon_steps", 0) or 0)
         hold = holding_bars or self._config.holding_bars or horizon
         if hold < 1:
             raise InvalidInput(
                 f"model {record.version} has no label horizon; pass holding_bars explicitly"
             )
-        return TradingRule(
+        return ThresholdRule(
             threshold=threshold or record.threshold or self._config.threshold,
             holding_bars=hold,
-            costs=Costs(
-                fee_bps=fee_bps if fee_bps >= 0 else self._config.fee_bps,
-                slippage_bps=self._config.slippage_bps,
-            ),
+            fee_bps=fee_bps if fee_bps >= 0 else self._config.fee_bps,
+            slippage_bps=self._config.slippage_bps,
         )
 
 

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from services.backtester.domain.simulator import Simulation
+from services.engine.fixed_hold import Simulation
 
 MS_PER_YEAR = 365 * 24 * 60 * 60 * 1000
 """Crypto trades around the clock, so a year is 365 full days (1m bars: 525,600 per year)."""

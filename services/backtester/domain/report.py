@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from services.backtester.domain.metrics import drawdown
 from services.backtester.domain.period import iso
-from services.backtester.domain.simulator import Simulation
+from services.engine.fixed_hold import Simulation
 
 MAX_LINE_POINTS = 20_000
 """Lines are decimated to about this many points each so the page stays a few MB; trade

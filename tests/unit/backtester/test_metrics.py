@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from services.backtester.domain.metrics import bar_ms, max_drawdown, sharpe_ratio, summarize
-from services.backtester.domain.simulator import TRADE_SCHEMA, Simulation
+from services.engine.fixed_hold import TRADE_SCHEMA, Simulation
 from tests.unit.backtester.helpers import MINUTE_MS, TIME
 
 

@@ -7,7 +7,6 @@ import re
 
 import numpy as np
 
-from services.backtester.domain.costs import Costs
 from services.backtester.domain.metrics import summarize
 from services.backtester.domain.report import (
     MAX_LINE_POINTS,
@@ -18,7 +17,8 @@ from services.backtester.domain.report import (
     downsample_indices,
     render_html,
 )
-from services.backtester.domain.simulator import Simulation, TradingRule, simulate
+from services.engine.fixed_hold import Simulation, simulate
+from services.engine.rule import ThresholdRule
 from tests.unit.backtester.helpers import bars
 
 INFO = RunInfo(
@@ -31,7 +31,7 @@ INFO = RunInfo(
     config={"threshold": 0.6, "holding_bars": 2, "fee_bps": 5.5, "slippage_bps": 1.0},
     warnings=("IN-SAMPLE: <overlap>",),
 )
-RULE = TradingRule(0.6, 2, Costs(5.5, 1.0))
+RULE = ThresholdRule(0.6, 2, 5.5, 1.0)
 
 
 def small_sim() -> Simulation:

@@ -19,8 +19,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from services.backtester.domain.costs import Costs
 from services.common.errors import InvalidInput
+from services.engine.rule import ThresholdRule
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -49,19 +49,6 @@ units of the starting equity (1.0)."""
 
 
 @dataclass(frozen=True)
-class TradingRule:
-    threshold: float
-    holding_bars: int
-    costs: Costs
-
-    def __post_init__(self) -> None:
-        if not 0.0 < self.threshold <= 1.0:
-            raise InvalidInput(f"threshold must be in (0, 1], got {self.threshold}")
-        if self.holding_bars < 1:
-            raise InvalidInput(f"holding_bars must be >= 1, got {self.holding_bars}")
-
-
-@dataclass(frozen=True)
 class Simulation:
     """`trades` (TRADE_SCHEMA) and `equity`: one row per bar with open_time, open, close,
     equity (starts at 1.0; marked at the close while in a position) and in_position."""
@@ -70,7 +57,7 @@ class Simulation:
     equity: pl.DataFrame
 
 
-def simulate(bars: pl.DataFrame, probabilities: npt.ArrayLike, rule: TradingRule) -> Simulation:
+def simulate(bars: pl.DataFrame, probabilities: npt.ArrayLike, rule: ThresholdRule) -> Simulation:
     """Run the trading rule over `bars` (open_time, open, close; sorted, unique).
 
     Args:
@@ -89,7 +76,7 @@ def simulate(bars: pl.DataFrame, probabilities: npt.ArrayLike, rule: TradingRule
 
     signal_bars = _take_signals(probs, rule.threshold, rule.holding_bars)
     hold = rule.holding_bars
-    cost = rule.costs.per_side
+    cost = rule.per_side
 
     entry_bar = signal_bars + 1
     planned_exit = entry_bar + hold
@@ -122,8 +109,8 @@ def simulate(bars: pl.DataFrame, probabilities: npt.ArrayLike, rule: TradingRule
             "net_return": net,
             "bars_held": bars_held,
             "closed_at_end": closed_at_end,
-            "fee_paid": notional * rule.costs.fee_rate,
-            "slippage_paid": notional * rule.costs.slippage_rate,
+            "fee_paid": notional * rule.fee,
+            "slippage_paid": notional * rule.slippage,
         },
         schema=TRADE_SCHEMA,
     )

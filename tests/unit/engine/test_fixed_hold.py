@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.backtester.domain.costs import Costs
-from services.backtester.domain.simulator import TradingRule, simulate
 from services.common.errors import InvalidInput
+from services.engine.fixed_hold import simulate
+from services.engine.rule import ThresholdRule
 from tests.unit.backtester.helpers import MINUTE_MS, bars
 
 OPENS = [100, 102, 101, 105, 104, 108, 110, 109, 111, 112]
@@ -21,7 +21,7 @@ CLOSES = [101, 101, 104, 104, 107, 109, 110, 110, 112, 115]
 # open) and 4 fall inside a position, as does 9 (the last trade runs to the end of the data).
 PROBS = [0.7, 0.8, 0.75, 0.9, 0.6, 0.1, 0.3, 0.2, 0.65, 0.9]
 FEE, SLIP = 0.0006, 0.0004  # 6 + 4 bps per side
-RULE = TradingRule(threshold=0.6, holding_bars=2, costs=Costs(fee_bps=6.0, slippage_bps=4.0))
+RULE = ThresholdRule(threshold=0.6, holding_bars=2, fee_bps=6.0, slippage_bps=4.0)
 
 
 def test_ten_bar_case_trades() -> None:
@@ -111,11 +111,11 @@ def test_bad_input_is_refused() -> None:
     with pytest.raises(InvalidInput):
         simulate(bars([100, -1], [100, 100]), [0.0, 0.0], RULE)
     with pytest.raises(InvalidInput):
-        TradingRule(threshold=0.0, holding_bars=2, costs=Costs(1.0, 1.0))
+        ThresholdRule(threshold=0.0, holding_bars=2, fee_bps=1.0, slippage_bps=1.0)
     with pytest.raises(InvalidInput):
-        TradingRule(threshold=0.5, holding_bars=0, costs=Costs(1.0, 1.0))
+        ThresholdRule(threshold=0.5, holding_bars=0, fee_bps=1.0, slippage_bps=1.0)
     with pytest.raises(InvalidInput):
-        Costs(fee_bps=-1.0, slippage_bps=0.0)
+        ThresholdRule(0.5, 2, fee_bps=-1.0, slippage_bps=0.0)
 
 
 def reference(
@@ -165,7 +165,7 @@ def test_matches_naive_reference(seed: int, n: int, hold: int, threshold: float)
     opens = list(100 * np.exp(np.cumsum(rng.normal(0, 0.01, n))))
     closes = list(np.array(opens) * np.exp(rng.normal(0, 0.005, n)))
     probs = list(rng.random(n))
-    sim = simulate(bars(opens, closes), probs, TradingRule(threshold, hold, Costs(5.0, 2.0)))
+    sim = simulate(bars(opens, closes), probs, ThresholdRule(threshold, hold, 5.0, 2.0))
     ref_trades, ref_equity = reference(opens, closes, probs, threshold, hold, 0.0007)
     got = list(
         zip(
@@ -190,7 +190,7 @@ def test_no_look_ahead(seed: int, t: int, hold: int) -> None:
     opens = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
     closes = opens * np.exp(rng.normal(0, 0.005, n))
     probs = rng.random(n)
-    rule = TradingRule(0.6, hold, Costs(5.5, 1.0))
+    rule = ThresholdRule(0.6, hold, 5.5, 1.0)
     base = simulate(bars(list(opens), list(closes)), probs, rule)
     later = slice(t + 1, n)
     opens2, closes2, probs2 = opens.copy(), closes.copy(), probs.copy()
@@ -207,6 +207,6 @@ def test_no_look_ahead(seed: int, t: int, hold: int) -> None:
 
 def test_costs_of_a_whole_price_are_refused() -> None:
     with pytest.raises(InvalidInput, match="below 10000"):
-        Costs(fee_bps=9_000.0, slippage_bps=1_000.0)
+        ThresholdRule(0.5, 2, fee_bps=9_000.0, slippage_bps=1_000.0)
     with pytest.raises(InvalidInput):
-        Costs(fee_bps=float("inf"), slippage_bps=0.0)
+        ThresholdRule(0.5, 2, fee_bps=float("inf"), slippage_bps=0.0)

@@ -1,0 +1,191 @@
+"""Frames in, validated arrays out: the engine's input checks, with the row and column named.
+
+Bars are rows (a missing minute is simply absent); a signal names the bar it was decided at by
+its open_time; a detail bar belongs to the signal bar whose [open_time, open_time + bar length)
+holds its open_time, the bar length being the smallest gap between consecutive bars.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from services.common.errors import InvalidInput
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+TIME = "open_time"
+OHLC = ("open", "high", "low", "close")
+SIGNAL_COLUMNS = ("p_long", "p_short", "atr")
+
+
+@dataclass(frozen=True)
+class Bars:
+    """open_time as Unix ms and OHLC as float64, validated."""
+
+    times_ms: IntArray
+    open: FloatArray
+    high: FloatArray
+    low: FloatArray
+    close: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.times_ms)
+
+    @property
+    def bar_ms(self) -> int:
+        """The bar length: the smallest gap between consecutive bars (0 for a single bar)."""
+        return int(np.diff(self.times_ms).min()) if len(self.times_ms) > 1 else 0
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Per bar: p_long, p_short and atr, NaN where there is none."""
+
+    p_long: FloatArray
+    p_short: FloatArray
+    atr: FloatArray
+
+
+@dataclass(frozen=True)
+class Detail:
+    """Detail bars' open/high/low and, per signal bar, the index range [first, last)."""
+
+    open: FloatArray
+    high: FloatArray
+    low: FloatArray
+    first: IntArray
+    last: IntArray
+
+
+def epoch_ms(frame: pl.DataFrame, what: str) -> IntArray:
+    """`open_time` as Unix ms: a Datetime (any unit, any zone) or integers already in ms."""
+    if TIME not in frame.columns:
+        raise InvalidInput(f"{what}: no `{TIME}` column (have {frame.columns})")
+    column = frame.get_column(TIME)
+    if column.dtype == pl.Datetime:
+        column = column.dt.epoch("ms")
+    elif column.dtype == pl.Date:
+        column = column.cast(pl.Datetime("ms")).dt.epoch("ms")
+    elif not column.dtype.is_integer():
+        raise InvalidInput(
+            f"{what}: `{TIME}` must be a datetime or integer Unix ms, got {column.dtype}"
+        )
+    if column.null_count():
+        row = int(column.is_null().arg_max() or 0)
+        raise InvalidInput(f"{what}: row {row}: `{TIME}` is null")
+    return column.cast(pl.Int64).to_numpy()
+
+
+def _increasing(times: IntArray, what: str) -> None:
+    steps = np.diff(times)
+    if len(steps) and steps.min() <= 0:
+        row = int(np.argmax(steps <= 0)) + 1
+        raise InvalidInput(
+            f"{what}: row {row}: `{TIME}` {times[row]} is not after the previous row's "
+            f"{times[row - 1]}: rows must be in strictly increasing time order"
+        )
+
+
+def _price_columns(frame: pl.DataFrame, names: tuple[str, ...], what: str) -> list[FloatArray]:
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        raise InvalidInput(f"{what}: missing columns {missing} (have {frame.columns})")
+    arrays = []
+    for name in names:
+        try:
+            values = frame.get_column(name).cast(pl.Float64).to_numpy()
+        except pl.exceptions.PolarsError as exc:
+            raise InvalidInput(f"{what}: column `{name}` is not numeric: {exc}") from exc
+        bad = ~(np.isfinite(values) & (values > 0.0))
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise InvalidInput(
+                f"{what}: row {row}: `{name}` is {values[row]}; prices must be finite and > 0"
+            )
+        arrays.append(np.ascontiguousarray(values))
+    return arrays
+
+
+def _consistent(open_: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray,
+                what: str) -> None:  # fmt: skip
+    bad = (high < low) | (high < open_) | (high < close) | (low > open_) | (low > close)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise InvalidInput(
+            f"{what}: row {row}: high {high[row]} / low {low[row]} do not hold open "
+            f"{open_[row]} and close {close[row]}"
+        )
+
+
+def read_bars(frame: pl.DataFrame, what: str = "bars") -> Bars:
+    """Validated bars. Raises InvalidInput naming the row and column at fault."""
+    if frame.height == 0:
+        raise InvalidInput(f"{what}: no rows")
+    times = epoch_ms(frame, what)
+    _increasing(times, what)
+    open_, high, low, close = _price_columns(frame, OHLC, what)
+    _consistent(open_, high, low, close, what)
+    return Bars(times, open_, high, low, close)
+
+
+def read_signals(frame: pl.DataFrame, bars: Bars, what: str = "signals") -> Signals:
+    """Signals aligned to the bars. A missing p_long/p_short column is all null; a null
+    probability or atr means no signal. Probabilities must lie in [0, 1]; atr is in price
+    units (<= 0 means no signal). Every signal must name a bar."""
+    n = len(bars)
+    out = {name: np.full(n, np.nan) for name in SIGNAL_COLUMNS}
+    if "atr" not in frame.columns:
+        raise InvalidInput(f"{what}: no `atr` column (the stop and target are ATR multiples)")
+    if frame.height == 0:
+        return Signals(out["p_long"], out["p_short"], out["atr"])
+    times = epoch_ms(frame, what)
+    position = np.searchsorted(bars.times_ms, times)
+    clipped = np.minimum(position, n - 1)
+    unknown = bars.times_ms[clipped] != times
+    if unknown.any():
+        row = int(np.argmax(unknown))
+        raise InvalidInput(f"{what}: row {row}: no bar opens at {TIME} {times[row]} ms")
+    if len(np.unique(position)) != len(position):
+        order = np.sort(position)
+        twice = int(order[np.argmax(np.diff(order) == 0)])
+        raise InvalidInput(f"{what}: two rows for the bar at {TIME} {bars.times_ms[twice]} ms")
+    for name in SIGNAL_COLUMNS:
+        if name not in frame.columns:
+            continue
+        try:
+            values = frame.get_column(name).cast(pl.Float64).fill_null(np.nan).to_numpy()
+        except pl.exceptions.PolarsError as exc:
+            raise InvalidInput(f"{what}: column `{name}` is not numeric: {exc}") from exc
+        if name == "atr":
+            bad = np.isinf(values)
+            rule = "finite (or null)"
+        else:
+            bad = ~np.isnan(values) & ~((values >= 0.0) & (values <= 1.0))
+            rule = "in [0, 1] (or null)"
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise InvalidInput(f"{what}: row {row}: `{name}` is {values[row]}; must be {rule}")
+        out[name][position] = values
+    return Signals(out["p_long"], out["p_short"], out["atr"])
+
+
+def read_detail(frame: pl.DataFrame | None, bars: Bars, what: str = "detail") -> Detail:
+    """Detail bars and each signal bar's range of them (empty without detail)."""
+    n = len(bars)
+    if frame is None or frame.height == 0:
+        empty = np.zeros(0)
+        return Detail(empty, empty, empty, np.zeros(n, np.int64), np.zeros(n, np.int64))
+    times = epoch_ms(frame, what)
+    _increasing(times, what)
+    open_, high, low, close = _price_columns(frame, OHLC, what)
+    _consistent(open_, high, low, close, what)
+    ends = bars.times_ms + (bars.bar_ms or np.iinfo(np.int64).max // 2)
+    if n > 1:
+        ends[:-1] = np.minimum(ends[:-1], bars.times_ms[1:])
+    first = np.searchsorted(times, bars.times_ms, side="left").astype(np.int64)
+    last = np.searchsorted(times, ends, side="left").astype(np.int64)
+    return Detail(open_, high, low, first, last)
