@@ -128,16 +128,15 @@ def assert_agree(
     """Engine and reference agree trade by trade and in final equity (1e-9), and the engine's
     per-bar equity equals the compounded closed trades at every bar it is flat."""
     problems = diff_trades(engine_trades(engine), ref.trades)
-    if ref.trades or engine.trades.height:
-        if not math.isclose(final_equity(engine), ref.equity, rel_tol=FLOAT_TOL, abs_tol=FLOAT_TOL):
-            problems.append(f"final equity: engine {final_equity(engine)}, reference {ref.equity}")
+    if not math.isclose(final_equity(engine), ref.equity, rel_tol=FLOAT_TOL, abs_tol=FLOAT_TOL):
+        problems.append(f"final equity: engine {final_equity(engine)}, reference {ref.equity}")
     if check_equity_path and not problems:
         eq = engine.equity["equity"].to_list()
         pos = engine.equity["position"].to_list()
         if len(eq) != len(ref.realised):
             problems.append(f"equity rows {len(eq)}, bars {len(ref.realised)}")
         else:
-            for j in range(len(eq) - 1):
+            for j in range(len(eq)):
                 if pos[j] != ref.position[j]:
                     problems.append(f"bar {j} position: engine {pos[j]}, ref {ref.position[j]}")
                 elif pos[j] == 0 and not math.isclose(eq[j], ref.realised[j], rel_tol=FLOAT_TOL):

@@ -136,7 +136,9 @@ def reference_simulate(
 
     sig: dict[int, tuple[Any, Any, Any]] = {}
     sig_times = _ms(signals["open_time"])
-    cols = {c: signals[c].to_list() if c in signals.columns else None for c in ("p_long", "p_short")}
+    cols = {
+        c: signals[c].to_list() if c in signals.columns else None for c in ("p_long", "p_short")
+    }
     atrs = signals["atr"].to_list()
     for k, t in enumerate(sig_times):
         pl_ = cols["p_long"][k] if cols["p_long"] is not None else None
@@ -171,14 +173,15 @@ def reference_simulate(
     position_at_close: list[int] = []
     pos: _Position | None = None
 
-    def close_trade(p: _Position, exit_index: int, price: float, reason: str, bars_held: int) -> None:
+    def close_trade(
+        p: _Position, exit_index: int, price: float, reason: str, bars_held: int
+    ) -> None:
         nonlocal equity, equity_gross
         market = reason != "take_profit"  # rule 6: slippage on every market fill, none on a TP
         entry_fill = p.entry_price * (1 + s) if p.side == 1 else p.entry_price * (1 - s)
+        exit_fill = price
         if market:
             exit_fill = price * (1 - s) if p.side == 1 else price * (1 + s)
-        else:
-            exit_fill = price
         ratio = exit_fill / entry_fill
         fees = f * (1 + ratio)
         if p.side == 1:
@@ -296,11 +299,10 @@ def reference_simulate(
             pending_exit = "time"
             if cand is not None:  # the flat rule applies at the same close
                 pending = open_position(cand, j)
-        elif cand is not None and cand[0] != pos.side:  # an opposite candidate
-            if rule.on_opposite in ("flip", "close"):
-                pending_exit = "signal"
-                if rule.on_opposite == "flip":
-                    pending = open_position(cand, j)
+        elif cand is not None and cand[0] != pos.side and rule.on_opposite != "ignore":
+            pending_exit = "signal"  # an opposite candidate with `close` or `flip`
+            if rule.on_opposite == "flip":
+                pending = open_position(cand, j)
         # a same-side candidate in position, or `ignore`: nothing
         realised.append(equity)
         position_at_close.append(pos.side if pos is not None else 0)
