@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numba as nb
+import numpy as np
+import numpy.typing as npt
 
+from services.common.arrays import read_only
 from services.engine.rule import EvRule
 
 LONG, SHORT, FLAT = 1, -1, 0
@@ -118,3 +121,44 @@ def decide(
         take_profit=close + sign * rule.k_tp * atr,
         stop_loss=close - sign * rule.k_sl * atr,
     )
+
+
+@nb.njit(cache=True, nogil=True)
+def _gate_kernel(
+    p_long: npt.NDArray[np.float64],
+    p_short: npt.NDArray[np.float64],
+    atr: npt.NDArray[np.float64],
+    close: npt.NDArray[np.float64],
+    k_tp: float,
+    k_sl: float,
+    round_trip_cost: float,
+    ev_margin: float,
+    allow_long: bool,
+    allow_short: bool,
+) -> npt.NDArray[np.int8]:
+    out = np.zeros(len(close), np.int8)
+    for i in range(len(close)):
+        out[i] = choose_side(
+            p_long[i], p_short[i], atr[i], close[i], k_tp, k_sl, round_trip_cost, ev_margin,
+            allow_long, allow_short,
+        )[0]  # fmt: skip
+    return out
+
+
+def gate_sides(
+    p_long: npt.ArrayLike,
+    p_short: npt.ArrayLike,
+    atr: npt.ArrayLike,
+    close: npt.ArrayLike,
+    rule: EvRule,
+) -> npt.NDArray[np.int8]:
+    """The gate's side (LONG, SHORT, FLAT) at each of many closes (NaN = no probability)."""
+
+    def floats(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        # A read-only copy: one numba specialisation whatever the caller passes.
+        return read_only(np.array(values, dtype=np.float64))
+
+    return _gate_kernel(
+        floats(p_long), floats(p_short), floats(atr), floats(close), rule.k_tp, rule.k_sl,
+        rule.round_trip_cost, rule.ev_margin, rule.allows_long, rule.allows_short,
+    )  # fmt: skip

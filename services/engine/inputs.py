@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from services.common.arrays import read_only
 from services.common.errors import InvalidInput
 
 FloatArray = npt.NDArray[np.float64]
@@ -43,11 +45,22 @@ class Bars:
 
 @dataclass(frozen=True)
 class Signals:
-    """Per bar: p_long, p_short and atr, NaN where there is none."""
+    """Sparse signals: `bar` (strictly increasing bar indices) and, for each, p_long, p_short
+    and atr, NaN where there is none. Bars not in `bar` have no signal."""
 
+    bar: IntArray
     p_long: FloatArray
     p_short: FloatArray
     atr: FloatArray
+
+    def dense(self, n: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """p_long, p_short and atr for each of n bars (NaN without a signal)."""
+        out = []
+        for values in (self.p_long, self.p_short, self.atr):
+            full = np.full(n, np.nan)
+            full[self.bar] = values
+            out.append(full)
+        return out[0], out[1], out[2]
 
 
 @dataclass(frozen=True)
@@ -90,24 +103,28 @@ def _increasing(times: IntArray, what: str) -> None:
         )
 
 
-def _price_columns(frame: pl.DataFrame, names: tuple[str, ...], what: str) -> list[FloatArray]:
+def _float_columns(frame: pl.DataFrame, names: tuple[str, ...], what: str) -> list[FloatArray]:
     missing = [name for name in names if name not in frame.columns]
     if missing:
         raise InvalidInput(f"{what}: missing columns {missing} (have {frame.columns})")
     arrays = []
     for name in names:
         try:
-            values = frame.get_column(name).cast(pl.Float64).to_numpy()
+            column = frame.get_column(name).cast(pl.Float64)
         except pl.exceptions.PolarsError as exc:
             raise InvalidInput(f"{what}: column `{name}` is not numeric: {exc}") from exc
+        arrays.append(np.ascontiguousarray(column.fill_null(np.nan).to_numpy()))
+    return arrays
+
+
+def _positive(arrays: list[FloatArray], names: tuple[str, ...], what: str) -> None:
+    for name, values in zip(names, arrays, strict=True):
         bad = ~(np.isfinite(values) & (values > 0.0))
         if bad.any():
             row = int(np.argmax(bad))
             raise InvalidInput(
                 f"{what}: row {row}: `{name}` is {values[row]}; prices must be finite and > 0"
             )
-        arrays.append(np.ascontiguousarray(values))
-    return arrays
 
 
 def _consistent(open_: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray,
@@ -121,40 +138,60 @@ def _consistent(open_: FloatArray, high: FloatArray, low: FloatArray, close: Flo
         )
 
 
+@nb.njit(cache=True, nogil=True)
+def _all_good(times: IntArray, o: FloatArray, h: FloatArray, lo: FloatArray,
+              c: FloatArray) -> bool:  # fmt: skip
+    """One pass over the bars: increasing times, finite positive prices, consistent ranges.
+    The numpy checks run only when this finds a problem, to name it."""
+    for i in range(len(times)):
+        if i and times[i] <= times[i - 1]:
+            return False
+        if not (0.0 < lo[i] <= o[i] <= h[i] < np.inf and lo[i] <= c[i] <= h[i]):
+            return False
+    return True
+
+
 def read_bars(frame: pl.DataFrame, what: str = "bars") -> Bars:
     """Validated bars. Raises InvalidInput naming the row and column at fault."""
     if frame.height == 0:
         raise InvalidInput(f"{what}: no rows")
     times = epoch_ms(frame, what)
-    _increasing(times, what)
-    open_, high, low, close = _price_columns(frame, OHLC, what)
-    _consistent(open_, high, low, close, what)
-    return Bars(times, open_, high, low, close)
+    prices = _float_columns(frame, OHLC, what)
+    if not _all_good(times, prices[0], prices[1], prices[2], prices[3]):
+        _increasing(times, what)
+        _positive(prices, OHLC, what)
+        _consistent(prices[0], prices[1], prices[2], prices[3], what)
+    return Bars(times, *(read_only(a) for a in prices))
 
 
 def read_signals(frame: pl.DataFrame, bars: Bars, what: str = "signals") -> Signals:
-    """Signals aligned to the bars. A missing p_long/p_short column is all null; a null
+    """Signals of the bars, in bar order. A missing p_long/p_short column is all null; a null
     probability or atr means no signal. Probabilities must lie in [0, 1]; atr is in price
-    units (<= 0 means no signal). Every signal must name a bar."""
-    n = len(bars)
-    out = {name: np.full(n, np.nan) for name in SIGNAL_COLUMNS}
+    units (<= 0 means no signal). Every signal must name a bar, at most once."""
     if "atr" not in frame.columns:
         raise InvalidInput(f"{what}: no `atr` column (the stop and target are ATR multiples)")
     if frame.height == 0:
-        return Signals(out["p_long"], out["p_short"], out["atr"])
+        empty = np.zeros(0)
+        return _signals(np.zeros(0, np.int64), {name: empty for name in SIGNAL_COLUMNS})
     times = epoch_ms(frame, what)
     position = np.searchsorted(bars.times_ms, times)
-    clipped = np.minimum(position, n - 1)
+    clipped = np.minimum(position, len(bars) - 1)
     unknown = bars.times_ms[clipped] != times
     if unknown.any():
         row = int(np.argmax(unknown))
         raise InvalidInput(f"{what}: row {row}: no bar opens at {TIME} {times[row]} ms")
-    if len(np.unique(position)) != len(position):
-        order = np.sort(position)
-        twice = int(order[np.argmax(np.diff(order) == 0)])
-        raise InvalidInput(f"{what}: two rows for the bar at {TIME} {bars.times_ms[twice]} ms")
+    order = None
+    if len(position) > 1 and not (np.diff(position) > 0).all():
+        order = np.argsort(position, kind="stable")
+        position = position[order]
+        twice = np.diff(position) == 0
+        if twice.any():
+            bar = int(position[int(np.argmax(twice))])
+            raise InvalidInput(f"{what}: two rows for the bar at {TIME} {bars.times_ms[bar]} ms")
+    columns: dict[str, FloatArray] = {}
     for name in SIGNAL_COLUMNS:
         if name not in frame.columns:
+            columns[name] = np.full(frame.height, np.nan)
             continue
         try:
             values = frame.get_column(name).cast(pl.Float64).fill_null(np.nan).to_numpy()
@@ -169,23 +206,34 @@ def read_signals(frame: pl.DataFrame, bars: Bars, what: str = "signals") -> Sign
         if bad.any():
             row = int(np.argmax(bad))
             raise InvalidInput(f"{what}: row {row}: `{name}` is {values[row]}; must be {rule}")
-        out[name][position] = values
-    return Signals(out["p_long"], out["p_short"], out["atr"])
+        columns[name] = values if order is None else values[order]
+    return _signals(position.astype(np.int64), columns)
+
+
+def _signals(bar: IntArray, columns: dict[str, FloatArray]) -> Signals:
+    # Kernel inputs are always read-only: one numba specialisation (see common.arrays).
+    return Signals(
+        read_only(np.ascontiguousarray(bar)),
+        *(read_only(np.ascontiguousarray(columns[name])) for name in SIGNAL_COLUMNS),
+    )
 
 
 def read_detail(frame: pl.DataFrame | None, bars: Bars, what: str = "detail") -> Detail:
     """Detail bars and each signal bar's range of them (empty without detail)."""
     n = len(bars)
     if frame is None or frame.height == 0:
-        empty = np.zeros(0)
-        return Detail(empty, empty, empty, np.zeros(n, np.int64), np.zeros(n, np.int64))
+        empty = read_only(np.zeros(0))
+        none = read_only(np.zeros(n, np.int64))
+        return Detail(empty, empty, empty, none, none)
     times = epoch_ms(frame, what)
-    _increasing(times, what)
-    open_, high, low, close = _price_columns(frame, OHLC, what)
-    _consistent(open_, high, low, close, what)
+    open_, high, low, close = prices = _float_columns(frame, OHLC, what)
+    if not _all_good(times, prices[0], prices[1], prices[2], prices[3]):
+        _increasing(times, what)
+        _positive(prices, OHLC, what)
+        _consistent(open_, high, low, close, what)
     ends = bars.times_ms + (bars.bar_ms or np.iinfo(np.int64).max // 2)
     if n > 1:
         ends[:-1] = np.minimum(ends[:-1], bars.times_ms[1:])
     first = np.searchsorted(times, bars.times_ms, side="left").astype(np.int64)
     last = np.searchsorted(times, ends, side="left").astype(np.int64)
-    return Detail(open_, high, low, first, last)
+    return Detail(*(read_only(a) for a in (open_, high, low, first, last)))

@@ -8,18 +8,19 @@ The order of events in bar j (docs/backtest.md spells out each rule):
   3. at the close: mark the equity, then decide (max hold, opposite signal, or the flat rule),
      except on the last bar, where an open position exits at the close.
 State lives in local variables; the trades are written into preallocated arrays (a bar can
-close at most one trade and open at most one, so n rows always suffice).
+close at most one trade and open at most one; entries need a signal).
 """
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numba as nb
 import numpy as np
 import numpy.typing as npt
 
-from services.engine.gate import choose_side
+from services.engine.gate import FLAT, choose_side
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -141,6 +142,7 @@ def run_kernel(
     high: FloatArray,
     low: FloatArray,
     close: FloatArray,
+    signal_bar: IntArray,
     p_long: FloatArray,
     p_short: FloatArray,
     atr: FloatArray,
@@ -159,14 +161,17 @@ def run_kernel(
     allow_long: bool,
     allow_short: bool,
 ) -> RawTrades:
-    """Run the EV rule over n bars. Inputs are validated by services.engine.simulate: prices
-    finite and positive, NaN probabilities/atr for "no signal", detail ranges per bar."""
+    """Run the EV rule over n bars. Inputs are validated by services.engine.inputs: prices
+    finite and positive; signals sparse (`signal_bar` strictly increasing bar indices, with
+    p_long, p_short and atr for each, NaN for "none"); detail index ranges per bar."""
     n = len(close)
     round_trip = 2.0 * (fee + slippage)
-    entries_i = np.zeros((n, 3), np.int64)  # side, signal bar, entry bar
-    entries_f = np.zeros((n, 6))  # probability, ev, entry price, take profit, stop, entry fill
-    exits_f = np.zeros((n, 5))  # exit price, exit fill, net, gross, fees
-    exits_i = np.zeros((n, 3), np.int64)  # exit bar, reason, bars held
+    # Every trade is entered on a bar with a signal, so their count bounds the trades.
+    capacity = len(signal_bar) + 1
+    entries_i = np.empty((capacity, 3), np.int64)  # side, signal bar, entry bar
+    entries_f = np.empty((capacity, 6))  # probability, ev, entry price, tp, stop, entry fill
+    exits_f = np.empty((capacity, 5))  # exit price, exit fill, net, gross, fees
+    exits_i = np.empty((capacity, 3), np.int64)  # exit bar, reason, bars held
     equity = np.empty(n)
     equity_gross = np.empty(n)
     position = np.zeros(n, np.int8)
@@ -184,6 +189,7 @@ def run_kernel(
     exit_next = -1  # reason code, or -1
     enter_next = 0  # side, or 0
     enter_atr = 0.0
+    next_signal = 0  # the first signal row not yet reached
 
     for j in range(n):
         # 1. At the open: a pending exit, then a pending entry.
@@ -267,10 +273,14 @@ def run_kernel(
             equity_gross[j] = realised_gross
         if j == n - 1:
             break  # no decision at the last bar
-        candidate, ev_long, ev_short = choose_side(
-            p_long[j], p_short[j], atr[j], close[j], k_tp, k_sl, round_trip, ev_margin,
-            allow_long, allow_short,
-        )  # fmt: skip
+        candidate, ev_long, ev_short = FLAT, math.nan, math.nan
+        p_l = p_s = a = math.nan
+        if next_signal < len(signal_bar) and signal_bar[next_signal] == j:
+            p_l, p_s, a = p_long[next_signal], p_short[next_signal], atr[next_signal]
+            next_signal += 1
+            candidate, ev_long, ev_short = choose_side(
+                p_l, p_s, a, close[j], k_tp, k_sl, round_trip, ev_margin, allow_long, allow_short
+            )
         enter = False
         if side != 0:
             if j - entry_bar + 1 >= max_hold_bars:
@@ -283,11 +293,11 @@ def run_kernel(
             enter = candidate != 0
         if enter:
             enter_next = candidate
-            enter_atr = atr[j]
+            enter_atr = a
             row = count + 1 if exit_next >= 0 else count  # the open trade closes first
             entries_i[row, 0] = candidate
             entries_i[row, 1] = j
-            entries_f[row, 0] = p_long[j] if candidate > 0 else p_short[j]
+            entries_f[row, 0] = p_l if candidate > 0 else p_s
             entries_f[row, 1] = ev_long if candidate > 0 else ev_short
 
     return RawTrades(

@@ -23,6 +23,7 @@ from services.features.domain.config import (
 )
 from services.features.domain.labels import (
     LABEL,
+    LABEL_EVENT,
     forward_return_label,
     label_definition,
 )
@@ -158,7 +159,7 @@ def assemble_dataset(bars: Mapping[str, pl.LazyFrame], settings: FeatureSettings
     Returns:
         open_time, open, high, low, close, volume, the features (non-finite values as null),
         then the label columns (`label` Int8, null where it cannot be known from the data;
-        for the pullback label also `label_r` and `label_bars`).
+        for the pullback label also `label_r`, `label_bars` and `label_event`).
     Raises:
         ValueError: a needed timeframe is missing.
     """
@@ -175,7 +176,9 @@ def assemble_dataset(bars: Mapping[str, pl.LazyFrame], settings: FeatureSettings
             bars[label.trend_timeframe].select(ohlc).collect(),
             label,
         )
-        labelled = rows.join(outcomes.lazy(), on=TIME, how="left", maintain_order="left")
+        labelled = rows.join(
+            outcomes.lazy(), on=TIME, how="left", maintain_order="left"
+        ).with_columns(pl.col(LABEL_EVENT).fill_null(False))
     else:
         labelled = forward_return_label(
             rows,

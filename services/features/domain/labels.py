@@ -21,6 +21,9 @@ from services.features.domain.config import ForwardReturnLabel, PullbackLabel
 LABEL = "label"
 LABEL_R = "label_r"
 LABEL_BARS = "label_bars"
+LABEL_EVENT = "label_event"
+"""Pullback datasets: True on every event row (resolved or not), so a backtest signals on
+events only; False elsewhere."""
 LABEL_DTYPE = pl.Int8
 _FUTURE_CLOSE = "_future_close"
 
@@ -62,9 +65,10 @@ def forward_return_label(
 
 
 def label_columns(config: ForwardReturnLabel | PullbackLabel) -> list[str]:
-    """The dataset columns a label writes: the label, then (pullback) R multiple and bars."""
+    """The dataset columns a label writes: the label, then (pullback) R multiple, bars and
+    the event flag."""
     if isinstance(config, PullbackLabel):
-        return [LABEL, LABEL_R, LABEL_BARS]
+        return [LABEL, LABEL_R, LABEL_BARS, LABEL_EVENT]
     return [LABEL]
 
 

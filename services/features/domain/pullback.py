@@ -25,7 +25,7 @@ import polars as pl
 
 from services.features.domain import indicators
 from services.features.domain.config import TIMEFRAME_MINUTES, PullbackLabel
-from services.features.domain.labels import LABEL, LABEL_BARS, LABEL_DTYPE, LABEL_R
+from services.features.domain.labels import LABEL, LABEL_BARS, LABEL_DTYPE, LABEL_EVENT, LABEL_R
 
 MINUTE_MS = 60_000
 TIME = "open_time"
@@ -75,13 +75,22 @@ def events(bars: pl.DataFrame, trend_bars: pl.DataFrame, config: PullbackLabel) 
 def pullback_label(
     one_minute: pl.DataFrame, bars: pl.DataFrame, trend_bars: pl.DataFrame, config: PullbackLabel
 ) -> pl.DataFrame:
-    """(open_time of the 1m row, label, label_r, label_bars) for every resolved event.
+    """(open_time of the 1m row, label_event, label, label_r, label_bars) for every event;
+    the label columns are null where the event is unresolved (the data ends first, or the
+    next bar does not open right after the event bar).
 
     Args:
         one_minute: 1m bars (open_time, high, low), for intra-bar resolution.
         bars: bars of `config.timeframe`; trend_bars: bars of `config.trend_timeframe`.
     """
-    return resolve(events(bars, trend_bars, config), one_minute, config)
+    marked = events(bars, trend_bars, config)
+    last_minute = pl.duration(minutes=TIMEFRAME_MINUTES[config.timeframe] - 1)
+    event_rows = marked.filter("is_event").select(
+        (pl.col(TIME).cast(pl.Datetime("ms", "UTC")) + last_minute).alias(TIME),
+        pl.lit(True).alias(LABEL_EVENT),
+    )
+    outcomes = resolve(marked, one_minute, config)
+    return event_rows.join(outcomes, on=TIME, how="left", maintain_order="left")
 
 
 def resolve(marked: pl.DataFrame, one_minute: pl.DataFrame, config: PullbackLabel) -> pl.DataFrame:

@@ -109,5 +109,5 @@ def test_definition_carries_the_horizon_for_purging() -> None:
     definition = label_definition(LONG)
     # Event row opens at minute 4; the last bar it can read is 1m bar 19 (entry bar + 3).
     assert definition["horizon_steps"] == 15
-    assert definition["columns"] == ["label", "label_r", "label_bars"]
+    assert definition["columns"] == ["label", "label_r", "label_bars", "label_event"]
     assert definition["kind"] == "ema_pullback" and definition["side"] == "long"
