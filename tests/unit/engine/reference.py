@@ -52,8 +52,9 @@ class RefResult:
     trades: list[dict[str, Any]]
     equity: float
     equity_gross: float
-    # equity after each bar's close, counting only trades closed by then, and the position
-    # held at that close (1, -1, 0); the end exit is counted at the last bar
+    # equity as of each bar's close (docs/backtest.md, "Outputs"): closed trades compounded, an
+    # open position marked at the close with its entry fee paid (long equity*(close/E' - f),
+    # short equity*(2 - close/E' - f)); the end exit is counted at the last bar
     realised: list[float] = field(default_factory=list)
     position: list[int] = field(default_factory=list)
 
@@ -304,10 +305,17 @@ def reference_simulate(
             if rule.on_opposite == "flip":
                 pending = open_position(cand, j)
         # a same-side candidate in position, or `ignore`: nothing
-        realised.append(equity)
+        realised.append(equity if pos is None else equity * _mark(pos, closes[j], f, s))
         position_at_close.append(pos.side if pos is not None else 0)
 
     return RefResult(trades, equity, equity_gross, realised, position_at_close)
+
+
+def _mark(pos: _Position, close: float, f: float, s: float) -> float:
+    """What one unit of equity in `pos` is worth at `close`, its entry fee paid."""
+    entry_fill = pos.entry_price * (1 + s) if pos.side == 1 else pos.entry_price * (1 - s)
+    ratio = close / entry_fill
+    return ratio - f if pos.side == 1 else 2 - ratio - f
 
 
 def trades_frame(trades: list[dict[str, Any]]) -> pl.DataFrame:

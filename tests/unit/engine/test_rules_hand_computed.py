@@ -536,3 +536,70 @@ def test_equity_compounds_each_trade() -> None:
     assert engine.equity["position"].to_list()[:4] == [0, 1, 0, -1]
     assert math.isclose(float(engine.equity["equity"][2]), 1 + r1, rel_tol=1e-12)
     assert engine.equity["equity"][0] == 1.0
+
+
+def test_a_time_exit_with_an_opposite_candidate_enters_it_even_with_close() -> None:
+    # max_hold_bars 2, on_opposite close. At bar 2's close the long has been held 2 bars: the
+    # time exit wins over `close`, and the flat rule enters bar 2's short at bar 3's open 129
+    # (levels 121 / 133). Held 2 bars at bar 4's close, it leaves at bar 5's open 128 (`time`).
+    check_case(
+        make_bars(OPPOSITE_BARS),
+        make_signals(OPPOSITE_SIGNALS),
+        rule(max_hold_bars=2, on_opposite="close"),
+        [
+            {"side": "long", "exit_time": 3, "exit_price": 129.0, "exit_reason": "time"},
+            {
+                "side": "short",
+                "signal_time": 2,
+                "entry_time": 3,
+                "take_profit": 121.0,
+                "stop_loss": 133.0,
+                "exit_time": 5,
+                "exit_price": 128.0,
+                "exit_reason": "time",
+                "bars_held": 2,
+            },
+        ],
+    )
+
+
+def test_a_position_stopped_inside_a_bar_is_flat_at_its_close() -> None:
+    # the long stops at 126 inside bar 2; bar 2's own long signal (close 127, atr 4) buys bar
+    # 3's open 127 (levels 135 / 123) and is out at the last close 128 after 2 bars
+    bars = [
+        SIGNAL_BAR,
+        QUIET,
+        (130, 131, 125, 127),
+        (127, 128, 126.5, 127.5),
+        (127.5, 128, 127, 128),
+    ]
+    check_case(
+        make_bars(bars),
+        make_signals([(0, 0.6, None, 4.0), (2, 0.6, None, 4.0)]),
+        rule(),
+        [
+            {"exit_time": 2, "exit_price": 126.0, "exit_reason": "stop"},
+            {
+                "signal_time": 2,
+                "entry_time": 3,
+                "entry_price": 127.0,
+                "take_profit": 135.0,
+                "stop_loss": 123.0,
+                "exit_time": 4,
+                "exit_reason": "end",
+                "bars_held": 2,
+            },
+        ],
+    )
+
+
+def test_detail_bars_that_reach_neither_level_count_the_stop() -> None:
+    # detail inconsistent with bar 2 (its minutes stay inside 129..131): nothing decides, so
+    # the stop counts, as with no detail
+    check_case(
+        make_bars([SIGNAL_BAR, QUIET, BOTH, QUIET]),
+        make_signals(long_at_0()),
+        rule(),
+        [{"exit_time": 2, "exit_price": 126.0, "exit_reason": "stop"}],
+        detail=make_detail(2, [(0, QUIET), (1, QUIET)]),
+    )
