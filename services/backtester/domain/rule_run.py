@@ -42,7 +42,9 @@ def run_rule(
         result = simulate_threshold(bars, probabilities, rule)
         return RuleRun(result, "1m", labels, probabilities, probabilities >= rule.threshold)
     inputs = engine_inputs(rows, probabilities, plan)
-    result = simulate(inputs.bars, inputs.signals, rule, inputs.detail)
+    result = simulate(
+        inputs.bars, inputs.signals, rule, inputs.detail, bar_ms=plan.minutes * 60_000
+    )
     signal_rows = inputs.signal_rows
     p = signal_rows.get_column("probability").to_numpy()
     none = np.full(len(p), np.nan)
