@@ -125,6 +125,10 @@ def main() -> None:
         shot.write_bytes(loads[0].screenshot)
     rendered = sorted(x.rendered_ms / 1000 for x in loads)
     walls = sorted(x.wall_s for x in loads)
+    plotly_s = sorted(x.plotly_ms / 1000 for x in loads)
+    print(
+        f"{'chromium_plotly_s':<24}{plotly_s[len(plotly_s) // 2]:>10.3f}  (plotly.js inflated, run)"
+    )
     print(
         f"{'chromium_rendered_s':<24}{rendered[len(rendered) // 2]:>10.3f}  (median of "
         f"{len(loads)}; the page's performance.now() once every plot had rendered)"

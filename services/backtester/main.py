@@ -73,6 +73,11 @@ async def serve(settings: BacktesterSettings) -> None:
 
 
 def work(settings: BacktesterSettings, burst: bool) -> None:
+    """Run the RQ worker: a work horse is forked per job, after the engine's numba kernels
+    were compiled here once (see services.engine.warm_up)."""
+    from services.engine.warm_up import warm_kernels
+
+    warm_kernels()
     redis = Redis.from_url(settings.redis_url)
     try:
         run_worker(redis, [QUEUE_NAME], burst=burst)

@@ -8,7 +8,7 @@ model was fitted or early-stopped on is still run, but the report carries a warn
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,13 +16,16 @@ from typing import Any
 import polars as pl
 
 from services.backtester.domain.config import BacktestConfig
-from services.backtester.domain.metrics import summarize
+from services.backtester.domain.model_quality import model_quality
 from services.backtester.domain.period import TIME, in_sample_warnings, restrict
 from services.backtester.domain.report import RunInfo, build_report, render_html
+from services.backtester.domain.rule_choice import resolve_rule
+from services.backtester.domain.rule_run import run_rule
+from services.backtester.domain.signal_bars import signal_plan
 from services.backtester.store import ReportStore, check_run_id, default_run_id
 from services.common.errors import Conflict, InvalidInput
-from services.engine.fixed_hold import simulate
-from services.engine.rule import ThresholdRule
+from services.engine.metrics import flat_summary, summarize
+from services.engine.robustness import assess
 from services.features.store import DatasetStore
 from services.trainer.artifact import LoadedModel, load_verified
 from services.trainer.registry.records import ModelRecord
@@ -75,33 +78,33 @@ class BacktesterService:
         model_version: str = "",
         start_ms: int = 0,
         end_ms: int = 0,
-        threshold: float = 0.0,
-        holding_bars: int = 0,
-        fee_bps: float = -1.0,
+        rule: Mapping[str, Any] | None = None,
         run_id: str = "",
         progress: Progress | None = None,
     ) -> BacktestOutcome:
         """Backtest `model_version` (default: the symbol's active model) and write its report.
 
-        Zero/empty arguments take defaults: range = the model's test range, threshold = the
-        model's, holding_bars = config else the label horizon, fee_bps (when negative) = config.
+        Zero/empty arguments take defaults: range = the model's test range; `rule` overrides
+        keys of the configured `backtest` section (mode, the EV rule's keys, threshold,
+        holding_bars, costs); unset holding periods follow the label horizon.
 
         Raises:
-            InvalidInput: bad arguments, or fewer than two dataset rows in the range.
+            InvalidInput: bad arguments or rule keys, or fewer than two dataset rows in range.
             NotFound: unknown model version, missing dataset or model files.
-            Conflict: no active model, or the dataset's feature set differs from the model's.
+            Conflict: no active model, the dataset's feature set differs from the model's, or
+                it lacks the ATR feature the EV rule's levels need.
             IntegrityFailure: a model file does not match its registered hash.
         """
         report = progress or _no_progress
         symbol = symbol.strip().upper()
-        _check_arguments(symbol, start_ms, end_ms, threshold, holding_bars, run_id)
+        _check_arguments(symbol, start_ms, end_ms, run_id)
         record = self._pick_model(symbol, model_version.strip())
         report(0.05, f"loading model {record.version}")
         model = load_verified(
             record.artifact_path, record.sidecar_path, record.sha256, record.sidecar_sha256
         )
         report(0.15, f"reading the {symbol} dataset")
-        frame = self._dataset_rows(symbol, model)
+        frame, features_config = self._dataset_rows(symbol, model)
         if not (start_ms or end_ms):
             start_ms, end_ms, source = record.test_start_ms, record.test_end_ms, "test_range"
         else:
@@ -112,13 +115,26 @@ class BacktesterService:
                 f"the {symbol} dataset has {frame.height} rows in [{start_ms}, {end_ms}); "
                 "a backtest needs at least 2 bars: widen the range or rebuild features"
             )
-        rule = self._rule(record, threshold, holding_bars, fee_bps)
+        plan = signal_plan(record.label, features_config)
+        chosen = resolve_rule(
+            self._config,
+            rule or {},
+            horizon_bars=plan.horizon_bars,
+            model_threshold=record.threshold,
+        )
         report(0.3, f"predicting {frame.height} bars")
         matrix = frame.select(model.feature_names).cast(pl.Float64).to_numpy()
         probabilities = model.predict_proba(matrix)
         report(0.5, "simulating trades")
-        sim = simulate(frame.select(TIME, "open", "close"), probabilities, rule)
-        summary = summarize(sim)
+        run = run_rule(frame, probabilities, plan, chosen)
+        summary = summarize(run.result)
+        report(0.6, "robustness checks")
+        robustness = assess(run.result)
+        quality = model_quality(
+            {plan.side: (run.labels, run.probabilities, run.fired)},
+            model.booster,
+            model.feature_names,
+        )
         times = frame.get_column(TIME).dt.epoch("ms")
         first_ms, last_ms = int(times[0]), int(times[-1])
         warnings = in_sample_warnings(
@@ -135,30 +151,30 @@ class BacktesterService:
                 "end_ms": end_ms,
                 "first_bar_ms": first_ms,
                 "last_bar_ms": last_ms,
-                "bars": frame.height,
+                "bars": run.result.equity.height,
+                "rows_1m": frame.height,
+                "timeframe": run.timeframe,
                 "source": source,
             },
             model=_model_facts(record),
-            config={
-                "threshold": rule.threshold,
-                "holding_bars": rule.holding_bars,
-                "fee_bps": rule.fee_bps,
-                "slippage_bps": rule.slippage_bps,
-            },
+            config=chosen.as_dict(),
             warnings=warnings,
         )
         report(0.7, "writing the report")
         paths = self._reports.write(
-            info.run_id, build_report(info, sim, summary), render_html(info, sim, summary)
+            info.run_id,
+            build_report(info, run.result, summary, robustness, quality),
+            render_html(info, run.result, summary, robustness, quality),
         )
+        flat = flat_summary(run.result)
         log.info(
             "backtest written",
             extra={
                 "run_id": info.run_id,
                 "model_version": record.version,
-                "bars": frame.height,
-                "trades": int(summary["trades"]),
-                "total_return": summary["total_return"],
+                "bars": run.result.equity.height,
+                "trades": int(flat["trades"]),
+                "total_return": flat["total_return"],
             },
         )
         report(1.0, "done")
@@ -166,7 +182,7 @@ class BacktesterService:
             run_id=info.run_id,
             report_json_path=str(paths.json_path),
             report_html_path=str(paths.html_path),
-            summary=summary,
+            summary=flat,
             model_version=record.version,
             warnings=warnings,
         )
@@ -184,7 +200,8 @@ class BacktesterService:
             )
         return active
 
-    def _dataset_rows(self, symbol: str, model: LoadedModel) -> pl.DataFrame:
+    def _dataset_rows(self, symbol: str, model: LoadedModel) -> tuple[pl.DataFrame, dict[str, Any]]:
+        """The symbol's dataset rows in time order, and the features config that built them."""
         frame, meta = self._datasets.read(symbol)
         if meta.feature_set_id != model.feature_set_id:
             raise Conflict(
@@ -195,38 +212,16 @@ class BacktesterService:
         missing = [n for n in model.feature_names if n not in frame.columns]
         if missing:
             raise Conflict(f"the {symbol} dataset lacks model features {missing[:5]}")
-        return frame.sort(TIME)
-
-    def _rule(
-        self, record: ModelRecord, threshold: float, holding_bars: int, fee_bps: float
-    ) -> ThresholdRule:
-        horizon = int(record.label.get("horizon_steps", 0) or 0)
-        hold = holding_bars or self._config.holding_bars or horizon
-        if hold < 1:
-            raise InvalidInput(
-                f"model {record.version} has no label horizon; pass holding_bars explicitly"
-            )
-        return ThresholdRule(
-            threshold=threshold or record.threshold or self._config.threshold,
-            holding_bars=hold,
-            fee_bps=fee_bps if fee_bps >= 0 else self._config.fee_bps,
-            slippage_bps=self._config.slippage_bps,
-        )
+        return frame.sort(TIME), dict(meta.config.get("features") or {})
 
 
-def _check_arguments(
-    symbol: str, start_ms: int, end_ms: int, threshold: float, holding_bars: int, run_id: str
-) -> None:
+def _check_arguments(symbol: str, start_ms: int, end_ms: int, run_id: str) -> None:
     if not symbol:
         raise InvalidInput("symbol is required")
     if start_ms < 0 or end_ms < 0:
         raise InvalidInput("start_ms and end_ms must be >= 0 (0 = unbounded)")
     if start_ms and end_ms and end_ms <= start_ms:
         raise InvalidInput(f"end_ms {end_ms} must be after start_ms {start_ms}")
-    if not 0.0 <= threshold <= 1.0:  # also refuses NaN
-        raise InvalidInput(f"threshold must be in [0, 1] (0 = the model's), got {threshold}")
-    if holding_bars < 0:
-        raise InvalidInput(f"holding_bars must be >= 0 (0 = default), got {holding_bars}")
     if run_id:
         check_run_id(run_id)
 

@@ -32,9 +32,7 @@ class BacktesterServicer(backtester_pb2_grpc.BacktesterServiceServicer):
             model_version=request.model_version,
             start_ms=request.range.start_ms,
             end_ms=request.range.end_ms,
-            threshold=request.threshold,
-            holding_bars=request.holding_bars,
-            fee_bps=request.fee_bps,
+            rule=rule_overrides(request),
             run_id=request.run_id,
         )
         return backtester_pb2.RunBacktestResponse(
@@ -44,6 +42,23 @@ class BacktesterServicer(backtester_pb2_grpc.BacktesterServiceServicer):
             summary=outcome.summary,
             model_version=outcome.model_version,
         )
+
+
+RULE_FIELDS = tuple(backtester_pb2.TradingRule.DESCRIPTOR.fields_by_name)
+
+
+def rule_overrides(request: backtester_pb2.RunBacktestRequest) -> dict[str, Any]:
+    """The request's rule keys that are set (zero/negative legacy fields mean "default")."""
+    given: dict[str, Any] = {
+        name: getattr(request.rule, name) for name in RULE_FIELDS if request.rule.HasField(name)
+    }
+    if request.threshold:
+        given["threshold"] = request.threshold
+    if request.holding_bars:
+        given["holding_bars"] = request.holding_bars
+    if request.fee_bps >= 0:
+        given["fee_bps"] = request.fee_bps
+    return given
 
 
 def build_server(service: BacktesterService, port: int, host: str = "127.0.0.1") -> ServerHandle:

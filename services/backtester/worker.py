@@ -15,7 +15,8 @@ QUEUE = QUEUE_NAME
 
 
 class BacktestPayload(BaseModel):
-    """The job's JSON payload; zero/empty values mean "default", as in the gRPC request."""
+    """The job's JSON payload; empty values mean "default". `rule` overrides keys of the
+    configured trading rule (checked by the service, which names a bad key)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -23,9 +24,7 @@ class BacktestPayload(BaseModel):
     model_version: str = ""
     start_ms: int = Field(default=0, ge=0)
     end_ms: int = Field(default=0, ge=0)
-    threshold: float = Field(default=0.0, ge=0.0, le=1.0)
-    holding_bars: int = Field(default=0, ge=0)
-    fee_bps: float = -1.0
+    rule: dict[str, Any] = Field(default_factory=dict)
     run_id: str = ""
 
 

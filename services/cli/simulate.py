@@ -246,13 +246,13 @@ def run_simulation(
     rule = read_rule(rule_path)
     bars_frame = read_table(bars_path, BAR_COLUMNS)
     with _csv_lines(bars_path):
-        bars = read_bars(bars_frame, str(bars_path))
+        bars = read_bars(bars_frame, what=str(bars_path))
     signals_frame = read_table(signals_path, SIGNAL_COLUMNS)
     with _csv_lines(signals_path):
-        signals = read_signals(signals_frame, bars, str(signals_path))
+        signals = read_signals(signals_frame, bars, what=str(signals_path))
     detail_frame = None if detail_path is None else read_table(detail_path, BAR_COLUMNS)
     with _csv_lines(detail_path):
-        detail = read_detail(detail_frame, bars, str(detail_path))
+        detail = read_detail(detail_frame, bars, what=str(detail_path))
     result = result_frames(bars, simulate_arrays(bars, signals, rule, detail), rule)
     trades = result.trades.select(TRADE_COLUMNS)
     with atomic_path(out) as temp:

@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from services.common.errors import TradyError
+import yaml
+
+from services.common.errors import InvalidInput, TradyError
 from services.ingest.domain.epoch import TIME_UNITS
 
 if TYPE_CHECKING:  # the pipeline imports every service: only when a use case runs
@@ -103,15 +105,29 @@ def predict(pipe: LocalPipeline, args: argparse.Namespace) -> Any:
     return pipe.predictor.predict(args.symbol, given)
 
 
+RULE_FLAGS = ("mode", "k_tp", "k_sl", "ev_margin", "fee_bps", "slippage_bps", "max_hold_bars",
+              "on_opposite", "sides", "threshold", "holding_bars")  # fmt: skip
+
+
+def rule_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The rule keys given: a `--rule` YAML file's top level, then the flags over it."""
+    given: dict[str, Any] = {}
+    if args.rule:
+        loaded = yaml.safe_load(Path(args.rule).read_text())
+        if not isinstance(loaded, dict):
+            raise InvalidInput(f"{args.rule}: a rule file is a mapping of the rule's keys")
+        given.update(loaded)
+    given.update({k: getattr(args, k) for k in RULE_FLAGS if getattr(args, k) is not None})
+    return given
+
+
 def backtest(pipe: LocalPipeline, args: argparse.Namespace) -> Any:
     return pipe.backtester.run(
         args.symbol,
         args.model or "",
         _ms(args.start),
         _ms(args.end),
-        args.threshold,
-        args.holding_bars,
-        args.fee_bps,
+        rule_overrides(args),
         "",
         progress_bar("backtest"),
     )
@@ -159,9 +175,18 @@ def add_commands(sub: Any) -> None:
     p = command("backtest", backtest, "backtest a model (default: active, on its test period)")
     ranged(p)
     p.add_argument("--model", help="version (default: the active model)")
-    p.add_argument("--threshold", type=float, default=0.0)
-    p.add_argument("--holding-bars", type=int, default=0)
-    p.add_argument("--fee-bps", type=float, default=-1.0)
+    p.add_argument("--rule", help="YAML file of rule keys (docs/backtest.md); flags override it")
+    p.add_argument("--mode", choices=["ev", "threshold"], help="default: the config's (ev)")
+    p.add_argument("--k-tp", type=float, help="take profit, ATR multiple")
+    p.add_argument("--k-sl", type=float, help="stop loss, ATR multiple")
+    p.add_argument("--ev-margin", type=float, help="enter when EV after costs exceeds this")
+    p.add_argument("--max-hold-bars", type=int, help="default: the label horizon")
+    p.add_argument("--on-opposite", choices=["flip", "close", "ignore"])
+    p.add_argument("--sides", choices=["long", "short", "both"])
+    p.add_argument("--fee-bps", type=float, help="per side")
+    p.add_argument("--slippage-bps", type=float, help="per side")
+    p.add_argument("--threshold", type=float, help="threshold mode: enter when P >= this")
+    p.add_argument("--holding-bars", type=int, help="threshold mode: bars held")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -218,8 +218,16 @@ def _signals(bar: IntArray, columns: dict[str, FloatArray]) -> Signals:
     )
 
 
-def read_detail(frame: pl.DataFrame | None, bars: Bars, what: str = "detail") -> Detail:
-    """Detail bars and each signal bar's range of them (empty without detail)."""
+def read_detail(
+    frame: pl.DataFrame | None, bars: Bars, bar_ms: int | None = None, what: str = "detail"
+) -> Detail:
+    """Detail bars and each signal bar's range of them (empty without detail).
+
+    `bar_ms` is the signal bars' length. Give it when it is known (a backtest knows its
+    timeframe): inferred, it is the smallest gap between bars over the whole data, so a bar
+    after t could change which detail bars belong to bar t."""
+    if bar_ms is not None and bar_ms <= 0:
+        raise InvalidInput(f"{what}: the bar length must be positive, got {bar_ms} ms")
     n = len(bars)
     if frame is None or frame.height == 0:
         empty = read_only(np.zeros(0))
@@ -231,7 +239,8 @@ def read_detail(frame: pl.DataFrame | None, bars: Bars, what: str = "detail") ->
         _increasing(times, what)
         _positive(prices, OHLC, what)
         _consistent(open_, high, low, close, what)
-    ends = bars.times_ms + (bars.bar_ms or np.iinfo(np.int64).max // 2)
+    length = bar_ms or bars.bar_ms or np.iinfo(np.int64).max // 2
+    ends = bars.times_ms + length
     if n > 1:
         ends[:-1] = np.minimum(ends[:-1], bars.times_ms[1:])
     first = np.searchsorted(times, bars.times_ms, side="left").astype(np.int64)

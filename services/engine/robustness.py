@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from services.common.arrays import read_only
 from services.engine.simulate import EngineResult
 
 BOOTSTRAP_SAMPLES = 1000
@@ -67,7 +68,7 @@ def bootstrap(
 ) -> dict[str, Any]:
     """The trade-sequence bootstrap: percentiles of total return and max drawdown (<= 0) of
     `samples` resampled sequences, and `prob_loss`, the share of samples that lose money."""
-    returns = np.asarray(net_returns, dtype=np.float64)
+    returns = _read_only(net_returns, np.float64)
     k = len(returns)
     totals, drawdowns = np.zeros(samples), np.zeros(samples)
     if k:
@@ -106,9 +107,9 @@ def random_entries(
     of runs whose total return beats `strategy_return` and the runs' percentiles; `skipped`
     names why nothing ran (the trades hold more bars than the period has), else null.
     """
-    prices = np.asarray(opens, dtype=np.float64)
-    holds = np.maximum(np.asarray(bars_held, dtype=np.int64), 1)
-    signs = np.asarray(sides, dtype=np.float64)
+    prices = _read_only(opens, np.float64)
+    holds = read_only(np.maximum(np.asarray(bars_held, dtype=np.int64), 1))
+    signs = _read_only(sides, np.float64)
     k = len(holds)
     free = len(prices) - 2 - int(holds.sum())  # bars left over: entries start at bar 1
     report: dict[str, Any] = {"runs": runs, "seed": seed, "trades": k, "skipped": None}
@@ -174,6 +175,11 @@ def _random_totals(
             ratio = exit_fill / entry_fill
             equity *= 1.0 + sign * (ratio - 1.0) - fee * (1.0 + ratio)
         totals[r] = equity - 1.0
+
+
+def _read_only(values: np.ndarray, dtype: type[np.generic]) -> np.ndarray:
+    """A read-only copy: one numba specialisation whatever the caller passes."""
+    return read_only(np.array(values, dtype=dtype))
 
 
 def _percentiles(values: np.ndarray) -> dict[str, float]:

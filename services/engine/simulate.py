@@ -79,6 +79,8 @@ def simulate(
     signals: pl.DataFrame,
     rule: EvRule,
     detail: pl.DataFrame | None = None,
+    *,
+    bar_ms: int | None = None,
 ) -> EngineResult:
     """Run the EV rule.
 
@@ -87,6 +89,8 @@ def simulate(
         signals: open_time (a bar's), p_long, p_short, atr (price units); nulls = no signal.
         rule: the EV rule.
         detail: optional 1m bars (same columns) for bars whose range holds both levels.
+        bar_ms: the bars' length, which places detail bars in them (default: the smallest
+            gap between bars; give it when known, see inputs.read_detail).
 
     Raises:
         InvalidInput: a missing or bad column, unsorted or inconsistent bars, a probability
@@ -94,7 +98,7 @@ def simulate(
     """
     checked = read_bars(bars)
     raw = simulate_arrays(
-        checked, read_signals(signals, checked), rule, read_detail(detail, checked)
+        checked, read_signals(signals, checked), rule, read_detail(detail, checked, bar_ms)
     )
     return result_frames(checked, raw, rule)
 

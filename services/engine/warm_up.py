@@ -3,7 +3,8 @@
 A queue worker (backtests, tuning) calls this before it forks work horses, so each job inherits
 compiled kernels instead of paying numba's first call. numpy only: polars must not run in a
 process that forks afterwards. The arrays have the types the real path passes (read-only
-float64 and int64; tests/unit/engine/test_warm_up.py holds a real run to adding nothing).
+float64 and int64; tests/unit/engine/test_warm_up.py holds a real run, with its metrics and
+robustness checks, to adding nothing).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import numpy as np
 from services.common.arrays import read_only
 from services.engine.gate import gate_sides
 from services.engine.inputs import Bars, Detail, Signals
+from services.engine.metrics import drawdown_duration_ms
+from services.engine.robustness import bootstrap, random_entries
 from services.engine.rule import EvRule
 from services.engine.simulate import simulate_arrays
 
@@ -30,5 +33,12 @@ def warm_kernels() -> None:
     signals = Signals(index, p, p, read_only(np.full(_BARS, 0.1)))
     detail = Detail(bars.open, bars.high, bars.low, index, read_only(index + 1))
     rule = EvRule(k_tp=2.0, k_sl=1.0)
-    simulate_arrays(bars, signals, rule, detail)
+    raw = simulate_arrays(bars, signals, rule, detail)
     gate_sides(p, p, signals.atr, close, rule)
+    drawdown_duration_ms(raw.equity, times)
+    returns = np.array([0.01, -0.01, 0.02])  # a few trades, whatever the run above did
+    bootstrap(returns, samples=8)
+    random_entries(
+        bars.open, np.array([1, 2, 1], np.int64), np.array([1.0, -1.0, 1.0]), fee=rule.fee,
+        slippage=rule.slippage, strategy_return=0.0, runs=4,
+    )  # fmt: skip

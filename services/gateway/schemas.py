@@ -51,20 +51,41 @@ class TrainJobRequest(FeaturesJobRequest):
     pass
 
 
+class TradingRuleRequest(BaseModel):
+    """Keys of the trading rule to override (docs/backtest.md); an unset key keeps the
+    configured value. The backtester validates the values and names a bad one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["ev", "threshold"] | None = None
+    k_tp: float | None = Field(None, gt=0.0, description="take profit, ATR multiple")
+    k_sl: float | None = Field(None, gt=0.0, description="stop loss, ATR multiple")
+    ev_margin: float | None = Field(None, description="enter when EV after costs > this")
+    fee_bps: float | None = Field(None, ge=0.0, description="per side")
+    slippage_bps: float | None = Field(None, ge=0.0, description="per side")
+    max_hold_bars: int | None = Field(None, ge=1, description="bars of the model's timeframe")
+    on_opposite: Literal["flip", "close", "ignore"] | None = None
+    sides: Literal["long", "short", "both"] | None = None
+    threshold: float | None = Field(None, gt=0.0, le=1.0, description="threshold mode")
+    holding_bars: int | None = Field(None, ge=1, description="threshold mode")
+
+
 class BacktestJobRequest(_RangeRequest):
     model_version: str = Field("", description="empty = the symbol's active model")
+    rule: TradingRuleRequest | None = None
     threshold: float = Field(0.0, ge=0.0, le=1.0, description="0 = the model's threshold")
     holding_bars: int = Field(0, ge=0, description="0 = the configured holding period")
     fee_bps: float = Field(-1.0, description="per side; negative = configured default")
 
     def payload(self) -> dict[str, Any]:
-        return {
-            **self.range_payload(),
-            "model_version": self.model_version,
-            "threshold": self.threshold,
-            "holding_bars": self.holding_bars,
-            "fee_bps": self.fee_bps,
-        }
+        rule = self.rule.model_dump(exclude_none=True) if self.rule else {}
+        if self.threshold:
+            rule.setdefault("threshold", self.threshold)
+        if self.holding_bars:
+            rule.setdefault("holding_bars", self.holding_bars)
+        if self.fee_bps >= 0:
+            rule.setdefault("fee_bps", self.fee_bps)
+        return {**self.range_payload(), "model_version": self.model_version, "rule": rule}
 
 
 TimestampUnit = Literal["auto", "s", "ms", "us", "ns"]

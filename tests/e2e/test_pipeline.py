@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.engine.metrics import flatten
 from tests.conftest import SAMPLE
 from tests.e2e.helpers import ingest, upload, wait_job
 
@@ -224,7 +225,10 @@ def test_live_trades_reach_the_latest_features_and_the_prediction(
 def test_backtest_job_writes_reports(
     active: dict[str, Any], admin: httpx.Client, client: httpx.Client
 ) -> None:
-    accepted = admin.post("/api/v1/jobs/backtest", json={"symbol": SYMBOL})
+    rule = {"k_tp": 3.0, "k_sl": 1.5, "fee_bps": 1.0, "sides": "long", "on_opposite": "close"}
+    refused = admin.post("/api/v1/jobs/backtest", json={"symbol": SYMBOL, "rule": {"kk": 1}})
+    assert refused.status_code == 422 and "kk" in refused.text
+    accepted = admin.post("/api/v1/jobs/backtest", json={"symbol": SYMBOL, "rule": rule})
     assert accepted.status_code == 202, accepted.text
     view = wait_job(admin, accepted.json()["id"])
     assert view["status"] == "finished", view["error"]
@@ -234,17 +238,16 @@ def test_backtest_job_writes_reports(
     report = client.get(f"/api/v1/reports/{result['run_id']}/report.json")
     assert report.status_code == 200
     data = report.json()
-    for key in (
-        "total_return",
-        "sharpe",
-        "max_drawdown",
-        "win_rate",
-        "trades",
-        "exposure",
-        "buy_hold_return",
-    ):
-        assert key in data["summary"], key
-    assert data["summary"] == pytest.approx(result["summary"])
+    assert {k: data["config"][k] for k in rule} == rule
+    assert data["config"]["mode"] == "ev" and data["config"]["slippage_bps"] == 1.0
+    for variant in ("with_costs", "without_costs"):
+        for key in ("total_return", "sharpe", "sortino", "max_drawdown", "win_rate", "trades"):
+            assert key in data["summary"][variant], (variant, key)
+    assert set(data["summary"]["exit_reasons"]) >= {"stop", "take_profit", "time", "end"}
+    assert flatten(data["summary"]) == pytest.approx(result["summary"])
+    assert data["summary"]["with_costs"]["trades"] == len(data["trades"])
+    assert {"bootstrap", "random_entries"} <= set(data["robustness"])
+    assert data["model_quality"]["long"]["auc"] is not None
     html = client.get(f"/api/v1/reports/{result['run_id']}/report.html")
     assert html.status_code == 200
     assert html.headers["content-type"].startswith("text/html")

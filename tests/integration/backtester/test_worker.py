@@ -17,6 +17,7 @@ import redis
 from rq.job import Job, JobStatus
 
 from services.common.queue import JobSpec, enqueue, job_view
+from services.engine.metrics import flatten
 from tests.conftest import REPO
 from tests.integration.backtester.conftest import ML_CONFIG, SYMBOL, VERSION, World
 
@@ -57,10 +58,11 @@ def test_job_writes_the_report(worker_env: World, redis_conn: redis.Redis) -> No
     result = view["result"]
     assert result["run_id"] == "job-run" and result["model_version"] == VERSION
     report = json.loads(Path(result["report_json_path"]).read_text())
-    assert report["summary"] == result["summary"]
+    assert flatten(report["summary"]) == result["summary"]
     assert Path(result["report_html_path"]).is_file()
-    # The worker took its defaults from the example config (holding_bars 15, fee 5.5 bps).
-    assert report["config"]["holding_bars"] == 15 and report["config"]["fee_bps"] == 5.5
+    # The worker took its defaults from the example config (the EV rule, 15 bars, 5.5 bps).
+    config = report["config"]
+    assert (config["mode"], config["max_hold_bars"], config["fee_bps"]) == ("ev", 15, 5.5)
     assert result["report_json_path"].startswith(str(worker_env.data_dir.resolve()))
 
 

@@ -13,11 +13,11 @@ _SCRIPT = """
 import json
 import numpy as np, polars as pl
 from numba.core.registry import CPUDispatcher
-from services.engine import gate, kernel
+from services.engine import gate, kernel, metrics, robustness
 from services.engine.warm_up import warm_kernels
 
 def signatures():
-    return {f"{m.__name__}.{n}": len(d.signatures) for m in (gate, kernel)
+    return {f"{m.__name__}.{n}": len(d.signatures) for m in (gate, kernel, metrics, robustness)
             for n, d in vars(m).items() if isinstance(d, CPUDispatcher)}
 
 warm_kernels()
@@ -34,7 +34,9 @@ detail = pl.DataFrame({"open_time": np.arange(5 * n) * 60_000, "open": np.repeat
                        "close": np.repeat(c, 5)})
 signals = pl.DataFrame({"open_time": np.arange(0, n, 3) * 300_000,
                         "p_long": rng.random(len(range(0, n, 3))), "atr": 0.5})
-simulate(bars, signals, EvRule(k_tp=2, k_sl=1), detail)
+result = simulate(bars, signals, EvRule(k_tp=2, k_sl=1), detail)
+metrics.summarize(result)
+robustness.assess(result, samples=50, runs=10)
 simulate(bars, signals.with_columns(p_short=pl.lit(None, pl.Float64)), EvRule(k_tp=2, k_sl=1))
 gate.gate_sides(signals["p_long"].to_numpy(), signals["p_long"].to_numpy(),
                 signals["atr"].to_numpy(), c[::3], EvRule(k_tp=2, k_sl=1))

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from services.contracts.trady.v1 import common_pb2 as trady_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19trady/v1/backtester.proto\x12\x08trady.v1\x1a\x15trady/v1/common.proto\"\xa9\x01\n\x12RunBacktestRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x15\n\rmodel_version\x18\x02 \x01(\t\x12\"\n\x05range\x18\x03 \x01(\x0b\x32\x13.trady.v1.TimeRange\x12\x11\n\tthreshold\x18\x04 \x01(\x01\x12\x14\n\x0cholding_bars\x18\x05 \x01(\x05\x12\x0f\n\x07\x66\x65\x65_bps\x18\x06 \x01(\x01\x12\x0e\n\x06run_id\x18\x07 \x01(\t\"\xdd\x01\n\x13RunBacktestResponse\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x18\n\x10report_json_path\x18\x02 \x01(\t\x12\x18\n\x10report_html_path\x18\x03 \x01(\t\x12;\n\x07summary\x18\x04 \x03(\x0b\x32*.trady.v1.RunBacktestResponse.SummaryEntry\x12\x15\n\rmodel_version\x18\x05 \x01(\t\x1a.\n\x0cSummaryEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x32_\n\x11\x42\x61\x63ktesterService\x12J\n\x0bRunBacktest\x12\x1c.trady.v1.RunBacktestRequest\x1a\x1d.trady.v1.RunBacktestResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19trady/v1/backtester.proto\x12\x08trady.v1\x1a\x15trady/v1/common.proto\"\xce\x01\n\x12RunBacktestRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x15\n\rmodel_version\x18\x02 \x01(\t\x12\"\n\x05range\x18\x03 \x01(\x0b\x32\x13.trady.v1.TimeRange\x12\x11\n\tthreshold\x18\x04 \x01(\x01\x12\x14\n\x0cholding_bars\x18\x05 \x01(\x05\x12\x0f\n\x07\x66\x65\x65_bps\x18\x06 \x01(\x01\x12\x0e\n\x06run_id\x18\x07 \x01(\t\x12#\n\x04rule\x18\x08 \x01(\x0b\x32\x15.trady.v1.TradingRule\"\xa9\x02\n\x0bTradingRule\x12\x11\n\x04mode\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04k_tp\x18\x02 \x01(\x01H\x01\x88\x01\x01\x12\x11\n\x04k_sl\x18\x03 \x01(\x01H\x02\x88\x01\x01\x12\x16\n\tev_margin\x18\x04 \x01(\x01H\x03\x88\x01\x01\x12\x19\n\x0cslippage_bps\x18\x05 \x01(\x01H\x04\x88\x01\x01\x12\x1a\n\rmax_hold_bars\x18\x06 \x01(\x05H\x05\x88\x01\x01\x12\x18\n\x0bon_opposite\x18\x07 \x01(\tH\x06\x88\x01\x01\x12\x12\n\x05sides\x18\x08 \x01(\tH\x07\x88\x01\x01\x42\x07\n\x05_modeB\x07\n\x05_k_tpB\x07\n\x05_k_slB\x0c\n\n_ev_marginB\x0f\n\r_slippage_bpsB\x10\n\x0e_max_hold_barsB\x0e\n\x0c_on_oppositeB\x08\n\x06_sides\"\xdd\x01\n\x13RunBacktestResponse\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x18\n\x10report_json_path\x18\x02 \x01(\t\x12\x18\n\x10report_html_path\x18\x03 \x01(\t\x12;\n\x07summary\x18\x04 \x03(\x0b\x32*.trady.v1.RunBacktestResponse.SummaryEntry\x12\x15\n\rmodel_version\x18\x05 \x01(\t\x1a.\n\x0cSummaryEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x32_\n\x11\x42\x61\x63ktesterService\x12J\n\x0bRunBacktest\x12\x1c.trady.v1.RunBacktestRequest\x1a\x1d.trady.v1.RunBacktestResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,11 +35,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RUNBACKTESTRESPONSE_SUMMARYENTRY']._loaded_options = None
   _globals['_RUNBACKTESTRESPONSE_SUMMARYENTRY']._serialized_options = b'8\001'
   _globals['_RUNBACKTESTREQUEST']._serialized_start=63
-  _globals['_RUNBACKTESTREQUEST']._serialized_end=232
-  _globals['_RUNBACKTESTRESPONSE']._serialized_start=235
-  _globals['_RUNBACKTESTRESPONSE']._serialized_end=456
-  _globals['_RUNBACKTESTRESPONSE_SUMMARYENTRY']._serialized_start=410
-  _globals['_RUNBACKTESTRESPONSE_SUMMARYENTRY']._serialized_end=456
-  _globals['_BACKTESTERSERVICE']._serialized_start=458
-  _globals['_BACKTESTERSERVICE']._serialized_end=553
+  _globals['_RUNBACKTESTREQUEST']._serialized_end=269
+  _globals['_TRADINGRULE']._serialized_start=272
+  _globals['_TRADINGRULE']._serialized_end=569
+  _globals['_RUNBACKTESTRESPONSE']._serialized_start=572
+  _globals['_RUNBACKTESTRESPONSE']._serialized_end=793
+  _globals['_RUNBACKTESTRESPONSE_SUMMARYENTRY']._serialized_start=747
+  _globals['_RUNBACKTESTRESPONSE_SUMMARYENTRY']._serialized_end=793
+  _globals['_BACKTESTERSERVICE']._serialized_start=795
+  _globals['_BACKTESTERSERVICE']._serialized_end=890
 # @@protoc_insertion_point(module_scope)

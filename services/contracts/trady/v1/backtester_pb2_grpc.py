@@ -47,7 +47,8 @@ class BacktesterServiceServicer:
     """
 
     def RunBacktest(self, request, context):
-        """Runs a long-only fixed-holding backtest; blocks until the report is written.
+        """Runs the EV engine (or the fixed-hold rule) on a model's period; blocks until the report
+        is written.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
