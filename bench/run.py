@@ -7,7 +7,8 @@
 Each benchmark's output is printed as it runs; the exit status is non-zero when any of them
 failed (the others still run). A module of bench/ that can be run (`if __name__ ==
 "__main__"`) but is missing from COMMANDS below is a failure too, so a new benchmark cannot be
-left out of `make bench` silently. predict_latency starts the stack, so it needs Redis.
+left out of `make bench` silently. predict_latency starts the stack, so it needs Redis
+(TRADY_REDIS_URL, else db 0 of 127.0.0.1:6379; point it at a db of its own on a shared machine).
 """
 
 from __future__ import annotations
