@@ -234,9 +234,11 @@ def run_simulation(
     rule_path: Path,
     out: Path,
     detail_path: Path | None = None,
+    timeframe: str | None = None,
 ) -> dict[str, Any]:
     """Read the files, run the engine, write the trades to `out` (all or nothing) and return
     the metrics. Raises InvalidInput for any bad input, naming the file."""
+    from services.backtester.domain.signal_bars import timeframe_minutes
     from services.common.files import atomic_path
     from services.engine.inputs import read_bars, read_detail, read_signals
     from services.engine.metrics import summarize
@@ -252,7 +254,8 @@ def run_simulation(
         signals = read_signals(signals_frame, bars, what=str(signals_path))
     detail_frame = None if detail_path is None else read_table(detail_path, BAR_COLUMNS)
     with _csv_lines(detail_path):
-        detail = read_detail(detail_frame, bars, what=str(detail_path))
+        bar_ms = timeframe_minutes(timeframe) * 60_000 if timeframe else None
+        detail = read_detail(detail_frame, bars, bar_ms, what=str(detail_path))
     result = result_frames(bars, simulate_arrays(bars, signals, rule, detail), rule)
     trades = result.trades.select(TRADE_COLUMNS)
     with atomic_path(out) as temp:
@@ -266,7 +269,9 @@ def run_simulation(
 
 def run(args: argparse.Namespace) -> int:
     try:
-        summary = run_simulation(args.bars, args.signals, args.rule, args.out, args.detail)
+        summary = run_simulation(
+            args.bars, args.signals, args.rule, args.out, args.detail, args.timeframe
+        )
     except InvalidInput as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return BAD_INPUT_EXIT
@@ -290,5 +295,10 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--rule", required=True, type=Path, help="YAML: k_tp, k_sl, ev_margin, ...")
     parser.add_argument("--detail", type=Path, help="optional 1m bars inside the signal bars")
+    parser.add_argument(
+        "--timeframe",
+        help="the signal bars' length (e.g. 15m), which places detail bars in them; "
+        "default: the smallest gap between bars",
+    )
     parser.add_argument("--out", required=True, type=Path, help="TRADES.parquet or TRADES.csv")
     parser.set_defaults(fn=run)

@@ -219,7 +219,7 @@ def _signals(bar: IntArray, columns: dict[str, FloatArray]) -> Signals:
 
 
 def read_detail(
-    frame: pl.DataFrame | None, bars: Bars, bar_ms: int | None = None, what: str = "detail"
+    frame: pl.DataFrame | None, bars: Bars, bar_ms: int | None = None, *, what: str = "detail"
 ) -> Detail:
     """Detail bars and each signal bar's range of them (empty without detail).
 

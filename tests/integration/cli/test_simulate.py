@@ -215,3 +215,20 @@ def test_bad_csv_value_names_row_line_and_column(
     text = bars.with_columns(bars[column].cast(pl.String).scatter(2, value))
     line = _error(tmp_path, text, ext="csv")
     assert f"{tmp_path / 'bars.csv'}: {expect}" in line
+
+
+def test_a_declared_timeframe_places_the_detail_bars(tmp_path: Path) -> None:
+    bars_frame().write_parquet(tmp_path / "bars.parquet")
+    signals_frame().write_parquet(tmp_path / "signals.parquet")
+    detail_frame().write_parquet(tmp_path / "detail.parquet")
+    step = bars_frame()["open_time"].diff().drop_nulls().min()
+    minutes = int(step.total_seconds() // 60)  # type: ignore[union-attr]
+    out = tmp_path / "trades.parquet"
+    run_ok(tmp_path, tmp_path / "bars.parquet", tmp_path / "signals.parquet", out,
+           "--detail", tmp_path / "detail.parquet", "--timeframe", f"{minutes}m")  # fmt: skip
+    assert pl.read_parquet(out).equals(expected(detail_frame())[0])
+    rule = tmp_path / "rule.yaml"
+    done = trady_simulate("--bars", tmp_path / "bars.parquet", "--signals",
+                          tmp_path / "signals.parquet", "--rule", rule, "--out", out,
+                          "--detail", tmp_path / "detail.parquet", "--timeframe", "5x")  # fmt: skip
+    assert done.returncode == 2 and "unknown timeframe" in done.stderr

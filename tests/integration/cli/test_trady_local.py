@@ -64,7 +64,7 @@ def test_ingest_train_activate_predict_backtest(tmp_path: Path, redis_url: str) 
     report = trady(env, "backtest", "BTCUSDT")
     assert report["model_version"] == model["version"]
     saved = json.loads(Path(report["report_json_path"]).read_text())
-    assert saved["summary"]["trades"] == report["summary"]["trades"]
+    assert saved["summary"]["with_costs"]["trades"] == report["summary"]["trades"]
     assert Path(report["report_html_path"]).stat().st_size > 0
 
 
