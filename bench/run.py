@@ -37,6 +37,7 @@ COMMANDS: list[tuple[str, list[str], list[str]]] = [
     ("engine", ["--bars", "200000", "--repeats", "3"], ["--bars", "1000000", "--repeats", "5"]),
     ("report_html", ["--bars", "100000", "--loads", "1"], ["--bars", "525600"]),
     ("predict_latency", ["--requests", "300"], ["--requests", "2000"]),
+    ("backtest_job", ["--runs", "2"], ["--runs", "3"]),
 ]  # fmt: skip
 NOT_BENCHMARKS = {"run"}  # this runner itself
 

@@ -2,7 +2,8 @@
 
 Starts the stack as local processes (embedded defaults: SQLite registry, a private data folder
 under var/demo), uploads the sample trades and 91 days of BTCUSDT 1m candles, trains, activates,
-predicts, backtests, prints a summary, and stops everything it started.
+predicts, backtests (the EV rule and the fixed-hold rule), prints a summary, and stops
+everything it started.
 """
 
 from __future__ import annotations
@@ -87,29 +88,53 @@ def run_pipeline(api: GatewayApi, out: Any = print) -> dict[str, Any]:
         f"     P(up) = {prediction['probability']:.4f}, signal = {prediction['signal']} "
         f"(threshold {prediction['threshold']:.2f}, model {prediction['model_version']})"
     )
-    out("5. backtesting the active model on its held-out test period")
-    backtest = api.start_job("backtest", {"symbol": SYMBOL})
-    result = api.wait(backtest["id"], _progress("backtest"))["result"]
-    return {"model": model, "prediction": prediction, "backtest": result}
+    out("5. backtesting the active model on its held-out test period: the EV rule, then the")
+    out("   fixed-hold threshold rule for comparison")
+    runs = {}
+    for name, rule in (("EV rule", {}), ("threshold", {"mode": "threshold"})):
+        job = api.start_job("backtest", {"symbol": SYMBOL, "rule": rule})
+        result = api.wait(job["id"], _progress("backtest"))["result"]
+        runs[name] = {"result": result, "report": api.report(result["run_id"]).json()}
+    return {"model": model, "prediction": prediction, "backtests": runs}
+
+
+def _rows(report: dict[str, Any]) -> list[tuple[str, str]]:
+    summary = report["summary"]
+    net, gross = summary["with_costs"], summary["without_costs"]
+    gate = report.get("model_quality", {}).get("long", {}).get("precision_at_gate") or {}
+    return [
+        ("total return", f"{net['total_return']:+.2%}"),
+        ("  without costs", f"{gross['total_return']:+.2%}"),
+        ("buy & hold", f"{summary['buy_hold_return']:+.2%}"),
+        ("Sharpe (ann.)", f"{net['sharpe']:.2f}"),
+        ("max drawdown", f"{net['max_drawdown']:.2%}"),
+        ("win rate", f"{net['win_rate']:.1%}"),
+        ("trades", f"{int(net['trades'])}"),
+        ("fees + slippage", f"{net['fees_paid'] + net['slippage_paid']:.2%}"),
+        ("exposure", f"{summary['exposure']:.1%}"),
+        ("gate fired on", f"{int(gate.get('fired') or 0)} bars"),
+    ]
 
 
 def print_summary(outcome: dict[str, Any]) -> None:
-    backtest = outcome["backtest"]
-    summary = backtest.get("summary", {})
-    rows = [
-        ("total return", f"{summary.get('total_return', 0.0):+.2%}"),
-        ("buy & hold", f"{summary.get('buy_hold_return', 0.0):+.2%}"),
-        ("Sharpe (ann.)", f"{summary.get('sharpe', 0.0):.2f}"),
-        ("max drawdown", f"{summary.get('max_drawdown', 0.0):.2%}"),
-        ("win rate", f"{summary.get('win_rate', 0.0):.1%}"),
-        ("trades", f"{int(summary.get('trades', 0))}"),
-        ("exposure", f"{summary.get('exposure', 0.0):.1%}"),
-    ]
-    print("\nBacktest summary (out-of-sample)")
-    for name, value in rows:
-        print(f"  {name:<15}{value:>12}")
-    print(f"\n  report.html: {backtest['report_html_path']}")
-    print(f"  report.json: {backtest['report_json_path']}")
+    runs = outcome["backtests"]
+    tables = {name: _rows(run["report"]) for name, run in runs.items()}
+    names = list(tables)
+    print("\nBacktest summary (out-of-sample, after fees and slippage)")
+    print(f"  {'':<17}" + "".join(f"{name:>14}" for name in names))
+    for i, (label, _) in enumerate(tables[names[0]]):
+        print(f"  {label:<17}" + "".join(f"{tables[name][i][1]:>14}" for name in names))
+    ev = runs[names[0]]["report"]
+    if not ev["summary"]["with_costs"]["trades"]:
+        cost = 2 * (ev["config"]["fee_bps"] + ev["config"]["slippage_bps"]) / 100
+        print(
+            f"\n  The EV rule took no trade: on no bar did P(up) times the take-profit beat the"
+            f"\n  stop's loss plus the {cost:.2f}% round-trip cost. The threshold rule trades"
+            "\n  anyway and pays for it: a label, model or rule with an edge must come first."
+        )
+    for name, run in runs.items():
+        print(f"\n  {name} report.html: {run['result']['report_html_path']}")
+    print("  report.json beside it; the contract: docs/backtest.md")
 
 
 def main() -> int:
