@@ -20,7 +20,7 @@ from services.engine.rule import EvRule
 LONG, SHORT, FLAT = 1, -1, 0
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def expected_value(
     p: float, atr: float, close: float, k_tp: float, k_sl: float, round_trip_cost: float
 ) -> float:
@@ -30,7 +30,7 @@ def expected_value(
     return p * tp - (1.0 - p) * sl - round_trip_cost
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def choose_side(
     p_long: float,
     p_short: float,
@@ -123,7 +123,7 @@ def decide(
     )
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _gate_kernel(
     p_long: npt.NDArray[np.float64],
     p_short: npt.NDArray[np.float64],

@@ -90,7 +90,7 @@ def epoch_ms(frame: pl.DataFrame, what: str) -> IntArray:
     if column.null_count():
         row = int(column.is_null().arg_max() or 0)
         raise InvalidInput(f"{what}: row {row}: `{TIME}` is null")
-    return column.cast(pl.Int64).to_numpy()
+    return read_only(np.ascontiguousarray(column.cast(pl.Int64).to_numpy()))
 
 
 def _increasing(times: IntArray, what: str) -> None:
@@ -113,8 +113,15 @@ def _float_columns(frame: pl.DataFrame, names: tuple[str, ...], what: str) -> li
             column = frame.get_column(name).cast(pl.Float64)
         except pl.exceptions.PolarsError as exc:
             raise InvalidInput(f"{what}: column `{name}` is not numeric: {exc}") from exc
-        arrays.append(np.ascontiguousarray(column.fill_null(np.nan).to_numpy()))
+        arrays.append(read_only(np.ascontiguousarray(_float_array(column))))
     return arrays
+
+
+def _float_array(column: pl.Series) -> FloatArray:
+    """A Float64 column as numpy, nulls as NaN; without nulls, polars' own buffer (no copy)."""
+    if column.null_count():
+        column = column.fill_null(np.nan)
+    return column.to_numpy()
 
 
 def _positive(arrays: list[FloatArray], names: tuple[str, ...], what: str) -> None:
@@ -138,7 +145,7 @@ def _consistent(open_: FloatArray, high: FloatArray, low: FloatArray, close: Flo
         )
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _all_good(times: IntArray, o: FloatArray, h: FloatArray, lo: FloatArray,
               c: FloatArray) -> bool:  # fmt: skip
     """One pass over the bars: increasing times, finite positive prices, consistent ranges.
@@ -161,7 +168,7 @@ def read_bars(frame: pl.DataFrame, what: str = "bars") -> Bars:
         _increasing(times, what)
         _positive(prices, OHLC, what)
         _consistent(prices[0], prices[1], prices[2], prices[3], what)
-    return Bars(times, *(read_only(a) for a in prices))
+    return Bars(times, *prices)
 
 
 def read_signals(frame: pl.DataFrame, bars: Bars, what: str = "signals") -> Signals:
@@ -174,27 +181,21 @@ def read_signals(frame: pl.DataFrame, bars: Bars, what: str = "signals") -> Sign
         empty = np.zeros(0)
         return _signals(np.zeros(0, np.int64), {name: empty for name in SIGNAL_COLUMNS})
     times = epoch_ms(frame, what)
-    position = np.searchsorted(bars.times_ms, times)
-    clipped = np.minimum(position, len(bars) - 1)
-    unknown = bars.times_ms[clipped] != times
-    if unknown.any():
-        row = int(np.argmax(unknown))
-        raise InvalidInput(f"{what}: row {row}: no bar opens at {TIME} {times[row]} ms")
+    position, problem = _align(bars.times_ms, times)
     order = None
-    if len(position) > 1 and not (np.diff(position) > 0).all():
-        order = np.argsort(position, kind="stable")
-        position = position[order]
-        twice = np.diff(position) == 0
-        if twice.any():
-            bar = int(position[int(np.argmax(twice))])
-            raise InvalidInput(f"{what}: two rows for the bar at {TIME} {bars.times_ms[bar]} ms")
+    if problem == _UNSORTED:  # signals in any order are fine: sort them (rare, slower)
+        order = np.argsort(times, kind="stable")
+        times = read_only(times[order])
+        position, problem = _align(bars.times_ms, times)  # sorted: a problem is a row now
+    if problem >= 0:
+        _refuse_alignment(bars, times, order, what)
     columns: dict[str, FloatArray] = {}
     for name in SIGNAL_COLUMNS:
         if name not in frame.columns:
             columns[name] = np.full(frame.height, np.nan)
             continue
         try:
-            values = frame.get_column(name).cast(pl.Float64).fill_null(np.nan).to_numpy()
+            values = _float_array(frame.get_column(name).cast(pl.Float64))
         except pl.exceptions.PolarsError as exc:
             raise InvalidInput(f"{what}: column `{name}` is not numeric: {exc}") from exc
         if name == "atr":
@@ -208,6 +209,54 @@ def read_signals(frame: pl.DataFrame, bars: Bars, what: str = "signals") -> Sign
             raise InvalidInput(f"{what}: row {row}: `{name}` is {values[row]}; must be {rule}")
         columns[name] = values if order is None else values[order]
     return _signals(position.astype(np.int64), columns)
+
+
+_UNSORTED = -2
+
+
+@nb.njit(cache=True, nogil=True)
+def _align(bar_times: IntArray, times: IntArray) -> tuple[IntArray, int]:
+    """Each signal's bar index, walking both sorted sequences once (a galloping search from
+    the previous hit). Returns (positions, -1) when every signal names a bar once, in order;
+    (_, _UNSORTED) when the signals are out of order; (_, row) for the first row naming no
+    bar or the bar of the row before."""
+    out = np.empty(len(times), np.int64)
+    lo = 0
+    n = len(bar_times)
+    for k in range(len(times)):
+        t = times[k]
+        if k and t <= times[k - 1]:
+            return out, (k if t == times[k - 1] else _UNSORTED)
+        step = 1
+        hi = lo
+        while hi < n and bar_times[hi] < t:
+            lo = hi
+            hi += step
+            step *= 2
+        hi = min(hi, n)
+        while lo < hi:  # the first bar whose time >= t, in [lo, hi]
+            mid = (lo + hi) // 2
+            if bar_times[mid] < t:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo >= n or bar_times[lo] != t:
+            return out, k
+        out[k] = lo
+    return out, -1
+
+
+def _refuse_alignment(bars: Bars, times: IntArray, order: IntArray | None, what: str) -> None:
+    """Name the first signal row that names no bar, or a bar twice (in the caller's rows)."""
+    position = np.searchsorted(bars.times_ms, times)
+    unknown = bars.times_ms[np.minimum(position, len(bars) - 1)] != times
+    if unknown.any():
+        k = int(np.argmax(unknown))
+        row = int(order[k]) if order is not None else k
+        raise InvalidInput(f"{what}: row {row}: no bar opens at {TIME} {times[k]} ms")
+    twice = np.diff(position) == 0
+    bar = int(position[int(np.argmax(twice))])
+    raise InvalidInput(f"{what}: two rows for the bar at {TIME} {bars.times_ms[bar]} ms")
 
 
 def _signals(bar: IntArray, columns: dict[str, FloatArray]) -> Signals:

@@ -56,7 +56,7 @@ class RawTrades(NamedTuple):
     position: npt.NDArray[np.int8]
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _touches(side: int, low: float, high: float, stop: float, target: float) -> tuple[bool, bool]:
     """(stop reached, target reached) by a bar's range."""
     if side > 0:
@@ -64,7 +64,7 @@ def _touches(side: int, low: float, high: float, stop: float, target: float) -> 
     return high >= stop, low <= target
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _gaps(side: int, open_: float, stop: float, target: float) -> tuple[bool, bool]:
     """(open at or beyond the stop, open at or beyond the target)."""
     if side > 0:
@@ -72,7 +72,7 @@ def _gaps(side: int, open_: float, stop: float, target: float) -> tuple[bool, bo
     return open_ >= stop, open_ <= target
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _inside_detail(
     side: int,
     stop: float,
@@ -100,7 +100,7 @@ def _inside_detail(
     return STOP, stop
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _close(
     exits_f: FloatArray,
     exits_i: IntArray,
@@ -136,7 +136,7 @@ def _close(
     return net, gross
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def run_kernel(
     open_: FloatArray,
     high: FloatArray,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
 
 from services.common.errors import InvalidInput
+from services.engine.inputs import read_bars, read_signals
 from services.engine.rule import EvRule
 from services.engine.simulate import simulate
 
@@ -74,3 +76,37 @@ def test_datetime_and_integer_times_give_the_same_trades() -> None:
     as_dt = simulate(dated, signals(), RULE)
     assert as_ms.trades.equals(as_dt.trades)
     assert as_ms.trades.height == 1
+
+
+def test_signals_align_to_bars_in_any_order_or_are_refused() -> None:
+    """The one-pass alignment against numpy's searchsorted, on sorted and shuffled signals,
+    with unknown times and duplicates mixed in."""
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n = int(rng.integers(1, 60))
+        times = np.sort(rng.choice(10**6, n, replace=False)).astype(np.int64)
+        frame = pl.DataFrame({"open_time": times, "open": 1.0, "high": 1.0, "low": 1.0,
+                              "close": 1.0})  # fmt: skip
+        m = int(rng.integers(0, n + 1))
+        pick = rng.choice(n, m, replace=False)
+        if rng.random() < 0.5:
+            pick = np.sort(pick)
+        asked = times[pick].copy()
+        broken = False
+        if m and rng.random() < 0.3:
+            asked[rng.integers(0, m)] += 1  # names no bar
+            broken = bool(~np.isin(asked, times).all())
+        elif m > 1 and rng.random() < 0.3:
+            asked[-1] = asked[0]  # one bar twice
+            broken = True
+        p = np.linspace(0.0, 1.0, m)
+        signals = pl.DataFrame({"open_time": asked, "p_long": p, "atr": 1.0})
+        if broken:
+            with pytest.raises(InvalidInput, match="no bar opens|two rows"):
+                read_signals(signals, read_bars(frame))
+            continue
+        got = read_signals(signals, read_bars(frame))
+        expected = np.searchsorted(times, asked)
+        order = np.argsort(expected)
+        assert (got.bar == expected[order]).all()
+        assert np.allclose(got.p_long, p[order])

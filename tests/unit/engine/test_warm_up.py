@@ -13,11 +13,12 @@ _SCRIPT = """
 import json
 import numpy as np, polars as pl
 from numba.core.registry import CPUDispatcher
-from services.engine import gate, kernel, metrics, robustness
+from services.engine import gate, inputs, kernel, metrics, robustness
 from services.engine.warm_up import warm_kernels
 
 def signatures():
-    return {f"{m.__name__}.{n}": len(d.signatures) for m in (gate, kernel, metrics, robustness)
+    modules = (gate, inputs, kernel, metrics, robustness)
+    return {f"{m.__name__}.{n}": len(d.signatures) for m in modules
             for n, d in vars(m).items() if isinstance(d, CPUDispatcher)}
 
 warm_kernels()
@@ -32,7 +33,7 @@ bars = pl.DataFrame({"open_time": np.arange(n) * 300_000, "open": c, "high": c +
 detail = pl.DataFrame({"open_time": np.arange(5 * n) * 60_000, "open": np.repeat(c, 5),
                        "high": np.repeat(c + 0.3, 5), "low": np.repeat(c - 0.3, 5),
                        "close": np.repeat(c, 5)})
-signals = pl.DataFrame({"open_time": np.arange(0, n, 3) * 300_000,
+signals = pl.DataFrame({"open_time": np.arange(0, n, 3)[::-1] * 300_000,
                         "p_long": rng.random(len(range(0, n, 3))), "atr": 0.5})
 result = simulate(bars, signals, EvRule(k_tp=2, k_sl=1), detail)
 metrics.summarize(result)
