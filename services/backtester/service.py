@@ -24,7 +24,7 @@ from services.backtester.domain.rule_run import run_rule
 from services.backtester.domain.signal_bars import signal_plan
 from services.backtester.store import ReportStore, check_run_id, default_run_id
 from services.common.errors import Conflict, InvalidInput
-from services.engine.metrics import flat_summary, summarize
+from services.engine.metrics import flatten, summarize
 from services.engine.robustness import assess
 from services.features.store import DatasetStore
 from services.trainer.artifact import LoadedModel, load_verified
@@ -166,7 +166,7 @@ class BacktesterService:
             build_report(info, run.result, summary, robustness, quality),
             render_html(info, run.result, summary, robustness, quality),
         )
-        flat = flat_summary(run.result)
+        flat = flatten(summary)
         log.info(
             "backtest written",
             extra={

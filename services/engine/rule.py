@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -22,7 +22,23 @@ ON_OPPOSITE_CODES: dict[str, int] = {"flip": 0, "close": 1, "ignore": 2}
 """Kernel codes of `on_opposite` (the numba kernel takes integers, not strings)."""
 
 
-class EvRule(BaseModel):
+class _CostRates:
+    """f and s from the rule's fee_bps and slippage_bps (both rules charge them per side)."""
+
+    if TYPE_CHECKING:  # the rules declare (and validate) these fields themselves
+        fee_bps: float
+        slippage_bps: float
+
+    @property
+    def fee(self) -> float:
+        return self.fee_bps / BPS
+
+    @property
+    def slippage(self) -> float:
+        return self.slippage_bps / BPS
+
+
+class EvRule(_CostRates, BaseModel):
     """The EV rule. f = fee_bps / 1e4 and s = slippage_bps / 1e4 are charged per side."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -35,14 +51,6 @@ class EvRule(BaseModel):
     max_hold_bars: int = Field(default=60, ge=1)
     on_opposite: OnOpposite = "flip"
     sides: Sides = "both"
-
-    @property
-    def fee(self) -> float:
-        return self.fee_bps / BPS
-
-    @property
-    def slippage(self) -> float:
-        return self.slippage_bps / BPS
 
     @property
     def round_trip_cost(self) -> float:
@@ -80,7 +88,7 @@ class EvRule(BaseModel):
 
 
 @dataclass(frozen=True)
-class ThresholdRule:
+class ThresholdRule(_CostRates):
     """Long only: buy at the next open when P(up) >= threshold, sell `holding_bars` bars later.
 
     Costs fold into the fill prices (fee and slippage per side), as they always have in this
@@ -106,14 +114,6 @@ class ThresholdRule:
                 f"fee_bps + slippage_bps must be below {BPS:.0f} per side, "
                 f"got {self.fee_bps + self.slippage_bps}"
             )
-
-    @property
-    def fee(self) -> float:
-        return self.fee_bps / BPS
-
-    @property
-    def slippage(self) -> float:
-        return self.slippage_bps / BPS
 
     @property
     def per_side(self) -> float:

@@ -16,9 +16,6 @@ from services.backtester.domain.config import BacktestConfig
 from services.common.errors import InvalidInput
 from services.engine.rule import EvRule, Rule, ThresholdRule
 
-EV_KEYS = ("k_tp", "k_sl", "ev_margin", "fee_bps", "slippage_bps", "max_hold_bars",
-           "on_opposite", "sides")  # fmt: skip
-
 
 def resolve_rule(
     config: BacktestConfig,
@@ -53,7 +50,7 @@ def resolve_rule(
             raise InvalidInput("the model records no label horizon: pass holding_bars")
         threshold = given.get("threshold") or model_threshold or merged.threshold
         return ThresholdRule(threshold, hold, merged.fee_bps, merged.slippage_bps)
-    keys = merged.model_dump(include=set(EV_KEYS))
+    keys = merged.model_dump(include=set(EvRule.model_fields))
     keys["max_hold_bars"] = merged.max_hold_bars or horizon_bars
     if keys["max_hold_bars"] < 1:
         raise InvalidInput("the model records no label horizon: pass max_hold_bars")
