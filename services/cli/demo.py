@@ -132,9 +132,10 @@ def print_summary(outcome: dict[str, Any]) -> None:
             f"\n  stop's loss plus the {cost:.2f}% round-trip cost. The threshold rule trades"
             "\n  anyway and pays for it: a label, model or rule with an edge must come first."
         )
+    print()
     for name, run in runs.items():
-        print(f"\n  {name} report.html: {run['result']['report_html_path']}")
-    print("  report.json beside it; the contract: docs/backtest.md")
+        print(f"  {name + ' report.html:':<22} {run['result']['report_html_path']}")
+    print("  (report.json beside each; the rules they follow: docs/backtest.md)")
 
 
 def main() -> int:
