@@ -21,6 +21,10 @@ DEFAULT_PORTS = {
 }
 
 
+EXAMPLE_ML_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "ml.example.yaml"
+"""The checkout's example config, found from wherever a process runs (not from its cwd)."""
+
+
 class BaseServiceSettings(BaseSettings):
     """Plumbing settings every process needs."""
 
@@ -43,7 +47,7 @@ class BaseServiceSettings(BaseSettings):
     backtester_addr: str = f"127.0.0.1:{DEFAULT_PORTS['backtester']}"
     predictor_addr: str = f"127.0.0.1:{DEFAULT_PORTS['predictor']}"
 
-    ml_config: Path = Path("configs/ml.example.yaml")
+    ml_config: Path = EXAMPLE_ML_CONFIG
 
     def registry_url(self) -> str:
         """The registry's SQLAlchemy URL: DATABASE_URL, else a SQLite file under data_dir."""
