@@ -14,19 +14,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
+from pydantic import ValidationError
 
 from services.backtester.domain.config import BacktestConfig
 from services.backtester.domain.model_quality import model_quality
 from services.backtester.domain.period import TIME, in_sample_warnings, restrict
 from services.backtester.domain.report import RunInfo, build_report, render_html
 from services.backtester.domain.rule_choice import resolve_rule
-from services.backtester.domain.rule_run import run_rule
-from services.backtester.domain.signal_bars import signal_plan
 from services.backtester.store import ReportStore, check_run_id, default_run_id
 from services.common.errors import Conflict, InvalidInput
 from services.engine.metrics import flatten, summarize
 from services.engine.robustness import assess
+from services.engine.rule import EvRule
+from services.features.domain.relabel import label_from_definition, relabelled
 from services.features.store import DatasetStore
+from services.research.gates import Gates
+from services.research.period import trade_period
+from services.research.signals import signal_plan
+from services.research.study_files import read_summary
 from services.trainer.artifact import LoadedModel, load_verified
 from services.trainer.registry.records import ModelRecord
 from services.trainer.registry.repository import RegistryRepository
@@ -103,30 +108,91 @@ class BacktesterService:
         model = load_verified(
             record.artifact_path, record.sidecar_path, record.sha256, record.sidecar_sha256
         )
-        report(0.15, f"reading the {symbol} dataset")
-        frame, features_config = self._dataset_rows(symbol, model)
         if not (start_ms or end_ms):
             start_ms, end_ms, source = record.test_start_ms, record.test_end_ms, "test_range"
         else:
             source = "request"
+        # A tuned model carries its rule, costs and gates: backtests inherit them by default.
+        base = _with_rule(self._config, model.sidecar.get("rule"))
+        return self._execute(
+            symbol, model, _model_facts(record), (start_ms, end_ms, source), base,
+            rule or {}, record.threshold, run_id, report,
+        )  # fmt: skip
+
+    def run_from_tuning(
+        self, summary_path: str, run_id: str = "", progress: Progress | None = None
+    ) -> BacktestOutcome:
+        """Backtest a tuning candidate's own model (fit without the holdout) on the holdout,
+        with the rule, costs and gates of its train config: the summary's holdout figures.
+
+        Raises NotFound (summary, model or dataset missing), IntegrityFailure (a study file
+        changed since the study wrote it), Conflict (the dataset is of another feature set).
+        """
+        report = progress or _no_progress
+        summary = read_summary(summary_path)
+        if run_id:
+            check_run_id(run_id)
+        config = summary.train_config()
+        model_file, sidecar_file, model_sha, sidecar_sha = summary.model_files()
+        report(0.05, f"loading trial {summary.trial} of study {summary.study}")
+        model = load_verified(model_file, sidecar_file, model_sha, sidecar_sha)
+        base = _with_rule(self._config, config.get("backtest"))
+        start_ms, end_ms = summary.holdout_ms
+        facts = {
+            "version": model.version,
+            "feature_set_id": model.feature_set_id,
+            "threshold": model.threshold,
+            "label": dict(model.sidecar.get("label") or {}),
+            "data_start_ms": int(model.sidecar["data_range"]["start_ms"]),
+            "data_end_ms": int(model.sidecar["data_range"]["end_ms"]),
+            "test_start_ms": start_ms,
+            "test_end_ms": end_ms,
+            "metrics": {},
+            "tuning": {
+                "study": summary.study,
+                "trial": summary.trial,
+                "summary": str(summary.path),
+                "summary_sha256": summary.sha256,
+            },
+        }
+        return self._execute(
+            summary.symbol, model, facts, (start_ms, end_ms, "tuning_holdout"), base, {},
+            model.threshold, run_id, report,
+        )  # fmt: skip
+
+    def _execute(
+        self,
+        symbol: str,
+        model: LoadedModel,
+        facts: dict[str, Any],
+        period: tuple[int, int, str],
+        base: BacktestConfig,
+        overrides: Mapping[str, Any],
+        threshold: float,
+        run_id: str,
+        report: Progress,
+    ) -> BacktestOutcome:
+        start_ms, end_ms, source = period
+        report(0.15, f"reading the {symbol} dataset")
+        frame, features_config = self._dataset_rows(symbol, model)
         frame = restrict(frame, start_ms, end_ms)
         if frame.height < 2:
             raise InvalidInput(
                 f"the {symbol} dataset has {frame.height} rows in [{start_ms}, {end_ms}); "
                 "a backtest needs at least 2 bars: widen the range or rebuild features"
             )
-        plan = signal_plan(record.label, features_config)
+        label = facts["label"]
+        plan = signal_plan(label, features_config)
         chosen = resolve_rule(
-            self._config,
-            rule or {},
-            horizon_bars=plan.horizon_bars,
-            model_threshold=record.threshold,
+            base, overrides, horizon_bars=plan.horizon_bars, model_threshold=threshold
         )
+        merged = BacktestConfig.model_validate(
+            {**base.model_dump(), **{k: v for k, v in overrides.items() if v is not None}}
+        )
+        gates = Gates(trend_gate=merged.trend_gate, regime_gate=merged.regime_gate)
         report(0.3, f"predicting {frame.height} bars")
-        matrix = frame.select(model.feature_names).cast(pl.Float64).to_numpy()
-        probabilities = model.predict_proba(matrix)
+        run, _ = trade_period(frame, model, plan, chosen, gates)
         report(0.5, "simulating trades")
-        run = run_rule(frame, probabilities, plan, chosen)
         summary = summarize(run.result)
         report(0.6, "robustness checks")
         robustness = assess(run.result)
@@ -137,14 +203,16 @@ class BacktesterService:
         )
         times = frame.get_column(TIME).dt.epoch("ms")
         first_ms, last_ms = int(times[0]), int(times[-1])
+        fit_end = int(model.sidecar.get("fit_end_ms") or facts["test_start_ms"])
         warnings = in_sample_warnings(
-            first_ms, last_ms, record.data_start_ms, record.test_start_ms, record.version
+            first_ms, last_ms, facts["data_start_ms"], fit_end, model.version
         )
         now = self._clock()
+        version = str(facts["version"])
         info = RunInfo(
-            run_id=run_id or default_run_id(symbol, record.version, now),
+            run_id=run_id or default_run_id(symbol, version, now),
             symbol=symbol,
-            model_version=record.version,
+            model_version=version,
             created_at_ms=int(now.timestamp() * 1000),
             period={
                 "start_ms": start_ms,
@@ -156,8 +224,12 @@ class BacktesterService:
                 "timeframe": run.timeframe,
                 "source": source,
             },
-            model=_model_facts(record),
-            config=chosen.as_dict(),
+            model=facts,
+            # The gates filter the EV rule's signals; the threshold mode has none.
+            config={
+                **chosen.as_dict(),
+                **(gates.model_dump(mode="json") if isinstance(chosen, EvRule) else {}),
+            },
             warnings=warnings,
         )
         report(0.7, "writing the report")
@@ -171,7 +243,7 @@ class BacktesterService:
             "backtest written",
             extra={
                 "run_id": info.run_id,
-                "model_version": record.version,
+                "model_version": version,
                 "bars": run.result.equity.height,
                 "trades": int(flat["trades"]),
                 "total_return": flat["total_return"],
@@ -183,7 +255,7 @@ class BacktesterService:
             report_json_path=str(paths.json_path),
             report_html_path=str(paths.html_path),
             summary=flat,
-            model_version=record.version,
+            model_version=version,
             warnings=warnings,
         )
 
@@ -212,7 +284,13 @@ class BacktesterService:
         missing = [n for n in model.feature_names if n not in frame.columns]
         if missing:
             raise Conflict(f"the {symbol} dataset lacks model features {missing[:5]}")
-        return frame.sort(TIME), dict(meta.config.get("features") or {})
+        frame = frame.sort(TIME)
+        label = model.sidecar.get("label")
+        if label and _comparable(label) != _comparable(meta.label):
+            # The dataset was labelled for another model (a tuned trial samples its own
+            # label): its signals and events come from the model's label, recomputed.
+            frame = relabelled(frame, label_from_definition(label))
+        return frame, dict(meta.config.get("features") or {})
 
 
 def _check_arguments(symbol: str, start_ms: int, end_ms: int, run_id: str) -> None:
@@ -224,6 +302,20 @@ def _check_arguments(symbol: str, start_ms: int, end_ms: int, run_id: str) -> No
         raise InvalidInput(f"end_ms {end_ms} must be after start_ms {start_ms}")
     if run_id:
         check_run_id(run_id)
+
+
+def _comparable(label: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in label.items() if k != "columns"}
+
+
+def _with_rule(config: BacktestConfig, rule: Any) -> BacktestConfig:
+    """The server's backtest section with a model's (or train config's) rule over it."""
+    if not isinstance(rule, Mapping) or not rule:
+        return config
+    try:
+        return BacktestConfig.model_validate({**config.model_dump(), **rule})
+    except ValidationError as exc:
+        raise InvalidInput(f"the model's stored trading rule is invalid: {exc}") from exc
 
 
 def _model_facts(record: ModelRecord) -> dict[str, Any]:

@@ -238,11 +238,11 @@ def run_simulation(
 ) -> dict[str, Any]:
     """Read the files, run the engine, write the trades to `out` (all or nothing) and return
     the metrics. Raises InvalidInput for any bad input, naming the file."""
-    from services.backtester.domain.signal_bars import timeframe_minutes
     from services.common.files import atomic_path
     from services.engine.inputs import read_bars, read_detail, read_signals
     from services.engine.metrics import summarize
     from services.engine.simulate import result_frames, simulate_arrays
+    from services.research.signals import timeframe_minutes
 
     out_format = _format(out)
     rule = read_rule(rule_path)

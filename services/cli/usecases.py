@@ -81,10 +81,77 @@ def features(pipe: LocalPipeline, args: argparse.Namespace) -> Any:
 
 
 def train(pipe: LocalPipeline, args: argparse.Namespace) -> Any:
+    if args.from_tuning is not None:
+        summary = chosen_summary(pipe, args)
+        return pipe.trainer.train_from_tuning(str(summary), args.through, progress_bar("train"))
+    if not args.symbol:
+        raise InvalidInput("give a SYMBOL, or --from-tuning [SUMMARY]")
     config = Path(args.config).read_text() if args.config else ""
     return pipe.trainer.train(
         args.symbol, _ms(args.start), _ms(args.end), config, progress_bar("train")
     )
+
+
+def tune(pipe: LocalPipeline, args: argparse.Namespace) -> Any:
+    from services.trainer.tuning.usecase import TuneRequest
+
+    config = Path(args.config).read_text() if args.config else ""
+    outcome = pipe.trainer.tune(
+        TuneRequest(
+            symbol=args.symbol,
+            trials=args.trials,
+            study=args.study,
+            seed=args.seed,
+            timeout_s=args.timeout or 0.0,
+            config_yaml=config,
+            out_dir=str(args.out or ""),
+            storage_url=args.storage or "",
+            start_ms=_ms(args.start),
+            end_ms=_ms(args.end),
+        ),
+        progress_bar("tune"),
+    )
+    print(candidate_table(outcome.candidates), file=sys.stderr)
+    return outcome
+
+
+def candidate_table(rows: list[dict[str, Any]]) -> str:
+    """The ranked candidates, fold score beside the holdout figures (the study never saw them)."""
+    lines = [
+        f"{'rank':>4} {'trial':>5} {'fold score':>10} {'holdout return':>14} {'trades':>6} "
+        f"{'holdout Sharpe':>14}"
+    ]
+    for row in rows:
+        lines.append(
+            f"{row['rank']:>4} {row['trial']:>5} {row['score']:>10.3f} "
+            f"{row['holdout_total_return']:>13.2%} {row['holdout_trades']:>6} "
+            f"{row['holdout_sharpe']:>14.2f}"
+        )
+    return "\n".join(lines)
+
+
+def chosen_summary(pipe: LocalPipeline, args: argparse.Namespace) -> Path:
+    """The summary to train from: the path given, else `--trial` of `--study`, else the
+    study's candidates are listed and the user picks one (on a terminal)."""
+    if args.from_tuning:
+        return Path(args.from_tuning)
+    if not args.symbol:
+        raise InvalidInput("--from-tuning without a SUMMARY needs the SYMBOL (and --study)")
+    study_dir = pipe.trainer.study_dir(args.symbol, args.study)
+    if args.trial is not None:
+        return study_dir / f"tuning_summary_{args.trial}.json"
+    listing = study_dir / "candidates.json"
+    if not listing.exists():
+        raise InvalidInput(f"study {args.study!r} of {args.symbol} has no candidates: tune first")
+    rows = json.loads(listing.read_text())
+    table = candidate_table(rows)
+    if not sys.stdin.isatty():
+        raise InvalidInput(f"choose a candidate with --trial N:\n{table}")
+    print(table, file=sys.stderr)
+    answer = input(f"trial to train [{rows[0]['trial']}]: ").strip() or str(rows[0]["trial"])
+    if answer not in {str(r["trial"]) for r in rows}:
+        raise InvalidInput(f"trial {answer} is not a candidate of study {args.study!r}")
+    return study_dir / f"tuning_summary_{answer}.json"
 
 
 def models(pipe: LocalPipeline, args: argparse.Namespace) -> Any:
@@ -122,6 +189,16 @@ def rule_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def backtest(pipe: LocalPipeline, args: argparse.Namespace) -> Any:
+    if args.from_tuning:
+        given = [f for f in ("symbol", "model", "start", "end") if getattr(args, f)]
+        if given or rule_overrides(args):
+            raise InvalidInput(
+                "--from-tuning backtests the trial's own model on the study's holdout with its "
+                f"own rule: drop {', '.join(given) or 'the rule options'}"
+            )
+        return pipe.backtester.run_from_tuning(str(args.from_tuning), "", progress_bar("backtest"))
+    if not args.symbol:
+        raise InvalidInput("give a SYMBOL, or --from-tuning SUMMARY")
     return pipe.backtester.run(
         args.symbol,
         args.model or "",
@@ -163,8 +240,35 @@ def add_commands(sub: Any) -> None:
         "--out", type=Path, help="also write the matrix with its labels (.csv, else Parquet)"
     )
     p = command("train", train, "build features, train, register the model inactive")
-    ranged(p)
+    p.add_argument("symbol", type=str.upper, nargs="?")
+    p.add_argument("--start", help="ISO 8601, inclusive (UTC)")
+    p.add_argument("--end", help="ISO 8601, exclusive (UTC)")
     p.add_argument("--config", help="ML config YAML (default: TRADY_ML_CONFIG)")
+    p.add_argument(
+        "--from-tuning",
+        nargs="?",
+        const="",
+        metavar="SUMMARY",
+        help="retrain a study's candidate (its tuning_summary_<trial>.json; without a path: "
+        "--study/--trial, or pick from the list)",
+    )
+    p.add_argument("--study", default="default", help="with --from-tuning and no SUMMARY")
+    p.add_argument("--trial", type=int, help="with --from-tuning and no SUMMARY")
+    p.add_argument(
+        "--through",
+        choices=["holdout_end", "now"],
+        default="holdout_end",
+        help="fit on data up to the study's holdout end (default) or all data there is now",
+    )
+    p = command("tune", tune, "tune model, label and rule in an Optuna study (docs/tuning.md)")
+    ranged(p)
+    p.add_argument("--trials", type=int, required=True, help="trials to add to the study")
+    p.add_argument("--study", default="default", help="study name; the same name resumes")
+    p.add_argument("--seed", type=int, default=42, help="sampler and LightGBM seed")
+    p.add_argument("--timeout", type=float, help="stop adding trials after this many seconds")
+    p.add_argument("--config", help="ML config YAML (default: TRADY_ML_CONFIG)")
+    p.add_argument("--out", type=Path, help="study folder (default: <data>/models/SYMBOL/STUDY)")
+    p.add_argument("--storage", help="study storage URL (default: optuna.db in the folder)")
     p = command("models", models, "list registered models, newest first")
     p.add_argument("--symbol", type=str.upper)
     p = command("activate", activate, "make a model version its symbol's active model")
@@ -173,7 +277,15 @@ def add_commands(sub: Any) -> None:
     p.add_argument("symbol", type=str.upper)
     p.add_argument("--features", help="JSON file of feature name -> value (default: latest)")
     p = command("backtest", backtest, "backtest a model (default: active, on its test period)")
-    ranged(p)
+    p.add_argument("symbol", type=str.upper, nargs="?")
+    p.add_argument("--start", help="ISO 8601, inclusive (UTC)")
+    p.add_argument("--end", help="ISO 8601, exclusive (UTC)")
+    p.add_argument(
+        "--from-tuning",
+        type=Path,
+        metavar="SUMMARY",
+        help="a study's tuning_summary_<trial>.json: its own model on the holdout, its rule",
+    )
     p.add_argument("--model", help="version (default: the active model)")
     p.add_argument("--rule", help="YAML file of rule keys (docs/backtest.md); flags override it")
     p.add_argument("--mode", choices=["ev", "threshold"], help="default: the config's (ev)")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import numpy as np
 
 from services.common.errors import IntegrityFailure, InvalidInput, NotFound
 from services.common.files import write_bytes_atomic
+from services.research.calibration import Calibrator
 
 MODEL_FILENAME = "model.txt"
 SIDECAR_FILENAME = "model.json"
@@ -49,9 +50,11 @@ class LoadedModel:
     feature_names: list[str]
     feature_set_id: str
     threshold: float
+    calibrator: Calibrator = field(default_factory=Calibrator)
+    """From the sidecar's `calibration` (tuned models); none for the others."""
 
     def predict_proba(self, matrix: np.ndarray) -> np.ndarray:
-        """P(label = 1) per row; `matrix` columns must be in `feature_names` order.
+        """Calibrated P(label = 1) per row; `matrix` columns in `feature_names` order.
 
         Raises InvalidInput when the column count does not match the model's features.
         """
@@ -63,8 +66,8 @@ class LoadedModel:
                 f"model {self.version} expects {len(self.feature_names)} feature columns "
                 f"({', '.join(self.feature_names[:5])}, ...), got shape {data.shape}"
             )
-        result = self.booster.predict(data)
-        return np.asarray(result, dtype=np.float64)
+        result = np.asarray(self.booster.predict(data), dtype=np.float64)
+        return self.calibrator.apply(result)
 
 
 def sha256_hex(data: bytes) -> str:
@@ -146,6 +149,10 @@ def load_verified(
         raise IntegrityFailure(
             f"model file {model_file} and sidecar {side_file} disagree on the feature list"
         )
+    try:
+        calibrator = Calibrator.from_dict(sidecar.get("calibration"))
+    except InvalidInput as exc:
+        raise IntegrityFailure(f"sidecar file {side_file}: {exc}") from exc
     return LoadedModel(
         booster=booster,
         sidecar=sidecar,
@@ -154,4 +161,5 @@ def load_verified(
         feature_names=feature_names,
         feature_set_id=str(sidecar["feature_set_id"]),
         threshold=float(sidecar["threshold"]),
+        calibrator=calibrator,
     )

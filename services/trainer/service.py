@@ -10,10 +10,12 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import yaml
 from redis import Redis
 from redis.exceptions import RedisError
 
@@ -21,6 +23,7 @@ from services.common.errors import Conflict, IntegrityFailure, InvalidInput, Not
 from services.features.domain.dataset import DatasetInfo, DatasetMeta
 from services.features.domain.symbols import normalise_symbol
 from services.features.store import DatasetStore
+from services.research.study_files import read_summary
 from services.trainer.artifact import load_verified, write_artifact
 from services.trainer.domain.config import TrainerConfig, parse_config
 from services.trainer.domain.training import Progress, TrainingOutcome, train_model
@@ -28,6 +31,9 @@ from services.trainer.domain.versioning import version_at
 from services.trainer.registry.events import publish_activation
 from services.trainer.registry.records import ActivationRecord, ModelRecord
 from services.trainer.registry.repository import RegistryRepository
+from services.trainer.tuning.study import TuneOutcome
+from services.trainer.tuning.usecase import TuneRequest, check_study_name, study_dir_for
+from services.trainer.tuning.usecase import tune as run_tuning
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +76,7 @@ class TrainerService:
         self._models_dir = Path(models_dir)
         self._redis = redis
         self._default = parse_config(default_config_yaml)
+        self._default_yaml = default_config_yaml
         self._clock = clock
 
     def train(
@@ -114,8 +121,100 @@ class TrainerService:
         report(1.0, f"registered {record.version} (inactive)")
         return record
 
+    def tune(self, request: TuneRequest, progress: Progress | None = None) -> TuneOutcome:
+        """Build the symbol's features once (the request's config; empty = the server's), then
+        add `request.trials` trials to the study and write its candidates (docs/tuning.md).
+
+        Raises InvalidInput (bad symbol, range, config, study name or search space), NotFound
+        (no bars), Conflict (the study belongs to other data, or no trial completed),
+        Unavailable (features service down).
+        """
+        report = progress or _no_progress
+        symbol = normalise_symbol(request.symbol)
+        check_study_name(request.study)
+        if (
+            request.start_ms < 0
+            or request.end_ms < 0
+            or (request.start_ms and request.end_ms and request.end_ms <= request.start_ms)
+        ):
+            raise InvalidInput(
+                f"invalid time range [{request.start_ms}, {request.end_ms}) (0 = unbounded)"
+            )
+        started = time.perf_counter()
+        report(0.01, "building features (once for the study)")
+        info = self._features.build(symbol, request.start_ms, request.end_ms, request.config_yaml)
+        _, meta = self._datasets.read(symbol)
+        _check_same_dataset(info, meta)
+        outcome = run_tuning(
+            replace(request, symbol=symbol),
+            datasets=self._datasets,
+            models_dir=self._models_dir,
+            server_config_yaml=self._default_yaml,
+            progress=lambda f, m: report(0.1 + 0.9 * f, m),
+        )
+        log.info(
+            "study tuned",
+            extra={
+                "symbol": symbol,
+                "study": outcome.study,
+                "best_trial": outcome.best_trial,
+                "score": round(outcome.score, 4),
+                "seconds": round(time.perf_counter() - started, 2),
+            },
+        )
+        return outcome
+
+    def train_from_tuning(
+        self, summary_path: str, through: str = "holdout_end", progress: Progress | None = None
+    ) -> ModelRecord:
+        """Retrain a tuning candidate's configuration (its train config: features, label,
+        LightGBM params and rounds, calibration) on all data up to the study's holdout end
+        (`through="now"`: all data there is now) and register it INACTIVE, its sidecar naming
+        the study, the trial and the summary's SHA256, and carrying the trial's rule.
+
+        Raises NotFound (no summary), IntegrityFailure (a study file changed), InvalidInput,
+        Conflict (the features now built differ from the study's feature set).
+        """
+        from services.trainer.tuning.retrain import retrain
+
+        report = progress or _no_progress
+        if through not in ("holdout_end", "now"):
+            raise InvalidInput(f"through must be holdout_end or now, not {through!r}")
+        started = time.perf_counter()
+        summary = read_summary(summary_path)
+        config = summary.train_config()
+        report(0.05, "building features with the trial's config")
+        config_yaml = yaml.safe_dump({"features": config["features"], "label": config["label"]})
+        info = self._features.build(summary.symbol, 0, 0, config_yaml)
+        frame, meta = self._datasets.read(summary.symbol)
+        _check_same_dataset(info, meta)
+        report(0.3, "fitting the trial's configuration")
+        outcome, extra = retrain(frame, meta, summary, config, through)
+        trainer_config = TrainerConfig(training=self._default.training, threshold=0.5)
+        record = self._store(summary.symbol, meta, trainer_config, outcome, extra)
+        log.info(
+            "model trained from tuning",
+            extra={
+                "version": record.version,
+                "study": summary.study,
+                "trial": summary.trial,
+                "seconds": round(time.perf_counter() - started, 2),
+            },
+        )
+        report(1.0, f"registered {record.version} (inactive)")
+        return record
+
+    def study_dir(self, symbol: str, study: str) -> Path:
+        """Where study `study` of `symbol` keeps its files (unless tuned with --out)."""
+        return study_dir_for(self._models_dir, normalise_symbol(symbol), check_study_name(study))
+
     def _store(
-        self, symbol: str, meta: DatasetMeta, config: TrainerConfig, outcome: TrainingOutcome
+        self,
+        symbol: str,
+        meta: DatasetMeta,
+        config: TrainerConfig,
+        outcome: TrainingOutcome,
+        extra: dict[str, Any] | None = None,
     ) -> ModelRecord:
         now = self._clock()
         for offset in range(VERSION_ATTEMPTS):
@@ -129,7 +228,9 @@ class TrainerService:
             except FileExistsError:
                 continue
             try:
-                return self._write_and_register(version, directory, now, meta, config, outcome)
+                return self._write_and_register(
+                    version, directory, now, meta, config, outcome, extra or {}
+                )
             except Conflict:
                 shutil.rmtree(directory, ignore_errors=True)
                 if not self._registry.exists(version):
@@ -147,6 +248,7 @@ class TrainerService:
         meta: DatasetMeta,
         config: TrainerConfig,
         outcome: TrainingOutcome,
+        extra: dict[str, Any],
     ) -> ModelRecord:
         sidecar: dict[str, Any] = {
             "version": version,
@@ -164,6 +266,7 @@ class TrainerService:
             "threshold": config.threshold,
             "config": {**meta.config, **config.as_dict()},
             "created_at": now.isoformat(),
+            **extra,
         }
         files = write_artifact(directory, outcome.model_text, sidecar)
         return self._registry.register(

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.common.errors import InvalidInput
 from services.common.ml_config import read_sections
+from services.research.gates import RegimeGate, TrendGate
 
 Mode = Literal["ev", "threshold"]
 
@@ -22,7 +23,8 @@ class BacktestConfig(BaseModel):
     `mode: ev` runs the EV engine's rule (docs/backtest.md) with k_tp, k_sl, ev_margin,
     max_hold_bars, on_opposite and sides; `mode: threshold` the original long-only rule with
     threshold and holding_bars. Costs apply to both. A `None` holding period means "the
-    model's label horizon", in bars of the signal timeframe.
+    model's label horizon", in bars of the signal timeframe. The EV rule's signals pass the
+    gates (research/gates.py; off when None) first.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -38,6 +40,8 @@ class BacktestConfig(BaseModel):
     sides: Literal["long", "short", "both"] = "both"
     threshold: float = Field(default=0.55, gt=0.0, le=1.0)
     holding_bars: int | None = Field(default=None, ge=1)
+    trend_gate: TrendGate | None = None
+    regime_gate: RegimeGate | None = None
 
 
 def parse_backtest_config(yaml_text: str) -> BacktestConfig:

@@ -40,8 +40,11 @@ def reliability_table(
 ) -> list[dict[str, float]]:
     """Predicted against observed by decile of p: the rows sorted by probability and cut into
     `bins` groups of (nearly) equal count; per group its count, the lowest, highest and mean p
-    and the observed rate of label 1. Fewer rows than groups: one group per row."""
+    and the observed rate of label 1. Fewer rows than groups: one group per row; none (every
+    signal gated out, or no label known): an empty table."""
     y, p = _valid(labels, probabilities)
+    if not len(p):
+        return []
     order = np.argsort(p, kind="stable")
     table = []
     for index, chunk in enumerate(np.array_split(order, min(bins, len(order)))):

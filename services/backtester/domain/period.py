@@ -8,19 +8,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import polars as pl
+from services.research.period import TIME, restrict
 
-TIME = "open_time"
-
-
-def restrict(frame: pl.DataFrame, start_ms: int, end_ms: int) -> pl.DataFrame:
-    """Rows with open_time in [start_ms, end_ms); a zero bound is unbounded."""
-    ms = pl.col(TIME).dt.epoch("ms")
-    if start_ms:
-        frame = frame.filter(ms >= start_ms)
-    if end_ms:
-        frame = frame.filter(ms < end_ms)
-    return frame
+__all__ = ["TIME", "in_sample_warnings", "iso", "restrict"]
 
 
 def iso(ms: int) -> str:

@@ -66,7 +66,7 @@ def test_default_run_is_out_of_sample_and_matches_report(
     assert period["last_bar_ms"] < tiny_model.test_end_ms
     # Defaults: the EV rule of the config, held for the label horizon, the configured costs.
     rule = EvRule(k_tp=2.0, k_sl=1.0, fee_bps=5.5, slippage_bps=1.0, max_hold_bars=HORIZON)
-    assert report["config"] == rule.as_dict()
+    assert report["config"] == {**rule.as_dict(), "trend_gate": None, "regime_gate": None}
     expected = engine_on_the_test_range(tiny_model, rule)
     assert view.summary["trades"] == len(report["trades"]) == expected.trades.height
     assert view.summary["total_return"] == pytest.approx(expected.final_equity - 1.0, abs=1e-12)
@@ -88,7 +88,7 @@ def test_a_rule_that_trades_matches_the_engine_run_by_hand(
     report = json.loads(Path(view.report_json_path).read_text())
     rule = EvRule(k_tp=1.5, k_sl=1.0, fee_bps=0.0, slippage_bps=0.0, max_hold_bars=10,
                   sides="long", on_opposite="close")  # fmt: skip
-    assert report["config"] == rule.as_dict()
+    assert report["config"] == {**rule.as_dict(), "trend_gate": None, "regime_gate": None}
     expected = engine_on_the_test_range(tiny_model, rule)
     trades = report["trades"]
     assert len(trades) == expected.trades.height > 10

@@ -82,3 +82,26 @@ def test_ingest_with_a_declared_timestamp_unit(tmp_path: Path, redis_url: str) -
     assert "seconds, the declared unit" in refused.stderr
     [ingested] = trady(env, "ingest", str(millis), "--symbol", "UNITUSDT", "--timestamp-unit", "ms")
     assert ingested["first_ms"] == 1723161300000
+
+
+def test_tune_then_backtest_from_tuning_as_processes(tmp_path: Path, redis_url: str) -> None:
+    """`trady tune` prints the study's JSON (progress on stderr); `trady backtest
+    --from-tuning` of its best summary gives the summary's holdout figures."""
+    from tests.integration.tuning.conftest import QUICK
+
+    candles = tmp_path / "candles.parquet"
+    pl.read_ipc(CANDLES).head(30_000).write_parquet(candles)
+    config = tmp_path / "ml.yaml"
+    config.write_text((REPO / "configs" / "ml.example.yaml").read_text() + QUICK)
+    env = {**os.environ, "TRADY_DATA_DIR": str(tmp_path / "data"), "TRADY_REDIS_URL": redis_url}
+    env.pop("DATABASE_URL", None)
+    env.pop("TRADY_DATABASE_URL", None)
+    trady(env, "ingest", str(candles), "--symbol", "BTCUSDT")
+    study = trady(env, "tune", "BTCUSDT", "--trials", "2", "--config", str(config))
+    assert study["study_dir"] == str(tmp_path / "data" / "models" / "BTCUSDT" / "default")
+    assert study["summary"].endswith(f"tuning_summary_{study['best_trial']}.json")
+    again = trady(env, "tune", "BTCUSDT", "--trials", "1", "--config", str(config))
+    assert sum(again["trials"].values()) == 3  # resumed
+    report = trady(env, "backtest", "--from-tuning", again["summary"])
+    summary = json.loads(Path(again["summary"]).read_text())
+    assert report["summary"] == summary["holdout"]["metrics"]

@@ -12,10 +12,11 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from services.backtester.domain.signal_bars import TIME, SignalPlan, engine_inputs
 from services.engine.gate import gate_sides
 from services.engine.rule import EvRule, Rule
 from services.engine.simulate import EngineResult, simulate, simulate_threshold
+from services.research.gates import Gates
+from services.research.signals import TIME, SignalPlan, engine_inputs
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -33,15 +34,20 @@ class RuleRun:
 
 
 def run_rule(
-    rows: pl.DataFrame, probabilities: FloatArray, plan: SignalPlan, rule: Rule
+    rows: pl.DataFrame,
+    probabilities: FloatArray,
+    plan: SignalPlan,
+    rule: Rule,
+    gates: Gates | None = None,
 ) -> RuleRun:
-    """The rule over the period's 1m dataset rows (sorted; prices, features, label)."""
+    """The rule over the period's 1m dataset rows (sorted; prices, features, label); the EV
+    rule's signals pass the gates first (the threshold mode has none)."""
     labels = rows.get_column("label").cast(pl.Float64).fill_null(np.nan).to_numpy()
     if not isinstance(rule, EvRule):
         bars = rows.select(TIME, "open", "high", "low", "close")
         result = simulate_threshold(bars, probabilities, rule)
         return RuleRun(result, "1m", labels, probabilities, probabilities >= rule.threshold)
-    inputs = engine_inputs(rows, probabilities, plan)
+    inputs = engine_inputs(rows, probabilities, plan, gates)
     result = simulate(
         inputs.bars, inputs.signals, rule, inputs.detail, bar_ms=plan.minutes * 60_000
     )

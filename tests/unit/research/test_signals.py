@@ -6,8 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from services.backtester.domain.signal_bars import engine_inputs, signal_plan, timeframe_minutes
 from services.common.errors import Conflict, InvalidInput
+from services.research.signals import engine_inputs, signal_plan, timeframe_minutes
 
 T0 = 1_750_000_200_000  # a multiple of 5 minutes (UTC-aligned windows)
 MINUTE = 60_000

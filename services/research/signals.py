@@ -6,7 +6,8 @@ that timeframe are the 1m rows aggregated by UTC-aligned windows (as the stored 
 bar's signal is what the model said at its last 1m row: that row closes when the bar closes, so
 nothing after the decision is read. The pullback label signals only on its event bars; the
 forward-return label on every bar. `atr` is the feature store's ATR (ATR/close) of the signal
-timeframe times that row's close, in price units.
+timeframe times that row's close, in price units. Signal gates (research/gates.py), read on
+the same row, remove the signals of the bars where they are closed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy.typing as npt
 import polars as pl
 
 from services.common.errors import Conflict, InvalidInput
+from services.research.gates import Gates, check_columns, gate_open
 
 TIME = "open_time"
 EVENT = "label_event"
@@ -81,7 +83,10 @@ def signal_plan(label: Mapping[str, Any], features_config: Mapping[str, Any]) ->
 
 
 def engine_inputs(
-    rows: pl.DataFrame, probabilities: npt.NDArray[np.float64], plan: SignalPlan
+    rows: pl.DataFrame,
+    probabilities: npt.NDArray[np.float64],
+    plan: SignalPlan,
+    gates: Gates | None = None,
 ) -> EngineInputs:
     """Bars, signals and detail for the engine.
 
@@ -89,9 +94,10 @@ def engine_inputs(
         rows: the period's 1m dataset rows, sorted by open_time, with open/high/low/close, the
             ATR feature column and the label (and `label_event` for pullback datasets).
         probabilities: the model's P(label = 1) for each row.
+        gates: signal gates (none by default); their feature columns must be in `rows`.
 
     Raises:
-        Conflict: the dataset lacks the ATR feature the rule's levels need.
+        Conflict: the dataset lacks the ATR feature the rule's levels need, or a gate's.
     """
     if plan.atr_column not in rows.columns:
         raise Conflict(
@@ -105,6 +111,9 @@ def engine_inputs(
         event = pl.col(EVENT) if EVENT in rows.columns else pl.col("label").is_not_null()
     else:
         event = pl.lit(True)
+    if gates is not None and gates.active:
+        check_columns(gates, rows.columns)
+        event = event & gate_open(gates, "long" if plan.side == "long" else "short")
     prepared = rows.select(
         TIME,
         "open",
