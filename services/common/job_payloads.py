@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from services.trainer.tuning.usecase import TuneRequest
 
 from services.common.errors import InvalidInput
 
@@ -38,3 +41,43 @@ def parse_dataset_job(payload: dict[str, Any]) -> DatasetJob:
     if not isinstance(config_yaml, str):
         raise InvalidInput("config_yaml must be YAML text")
     return DatasetJob(payload["symbol"], start_ms, end_ms, config_yaml)
+
+
+TUNE_JOB_KEYS = DATASET_JOB_KEYS | {"trials", "study", "seed", "timeout_s", "workers"}
+INTERNAL_TUNE_KEYS = {"storage_url", "out_dir"}
+
+
+def parse_tune_job(payload: dict[str, Any], internal: bool = False) -> TuneRequest:
+    """A tune job's payload -> the request; raises InvalidInput naming the bad key. Clients
+    cannot choose the storage or the folder (`internal` keys, set by the worker itself)."""
+    from services.trainer.tuning.usecase import TuneRequest
+
+    allowed = TUNE_JOB_KEYS | (INTERNAL_TUNE_KEYS if internal else set())
+    unknown = set(payload) - allowed
+    if unknown:
+        raise InvalidInput(f"unknown payload keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+    dataset = parse_dataset_job({k: v for k, v in payload.items() if k in DATASET_JOB_KEYS})
+    try:
+        trials = int(payload["trials"])
+        seed = int(payload.get("seed", 42))
+        workers = int(payload.get("workers", 1))
+        timeout_s = float(payload.get("timeout_s") or 0.0)
+    except KeyError:
+        raise InvalidInput("payload needs 'trials' (how many trials to add)") from None
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"trials, seed, workers and timeout_s must be numbers: {exc}") from exc
+    if trials < 1 or workers < 1 or timeout_s < 0:
+        raise InvalidInput("trials and workers must be at least 1, timeout_s not negative")
+    return TuneRequest(
+        symbol=dataset.symbol,
+        trials=trials,
+        study=str(payload.get("study") or "default"),
+        seed=seed,
+        timeout_s=timeout_s,
+        config_yaml=dataset.config_yaml,
+        out_dir=str(payload.get("out_dir") or "") if internal else "",
+        storage_url=str(payload.get("storage_url") or "") if internal else "",
+        start_ms=dataset.start_ms,
+        end_ms=dataset.end_ms,
+        workers=workers,
+    )

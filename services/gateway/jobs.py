@@ -15,6 +15,7 @@ JOB_SPECS: dict[str, JobSpec] = {
         queue="features", func="services.features.worker.build_features", timeout_s=HOUR
     ),
     "train": JobSpec(queue="train", func="services.trainer.worker.train", timeout_s=4 * HOUR),
+    "tune": JobSpec(queue="train", func="services.trainer.worker.tune", timeout_s=24 * HOUR),
     "backtest": JobSpec(
         queue="backtest", func="services.backtester.worker.run_backtest", timeout_s=HOUR
     ),

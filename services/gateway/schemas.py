@@ -51,6 +51,27 @@ class TrainJobRequest(FeaturesJobRequest):
     pass
 
 
+class TuneJobRequest(FeaturesJobRequest):
+    """`trady tune` as a job (docs/tuning.md); `workers` > 1 share the study through the
+    stack's PostgreSQL."""
+
+    trials: int = Field(ge=1, le=100_000, description="trials to add to the study")
+    study: str = Field("default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    seed: int = 42
+    timeout_s: float = Field(0.0, ge=0.0, description="stop adding trials after this; 0 = none")
+    workers: int = Field(1, ge=1, le=64, description="trainer workers sharing the study")
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            **super().payload(),
+            "trials": self.trials,
+            "study": self.study,
+            "seed": self.seed,
+            "timeout_s": self.timeout_s,
+            "workers": self.workers,
+        }
+
+
 class TradingRuleRequest(BaseModel):
     """Keys of the trading rule to override (docs/backtest.md); an unset key keeps the
     configured value. The backtester validates the values and names a bad one."""

@@ -33,6 +33,7 @@ from services.trainer.registry.records import ActivationRecord, ModelRecord
 from services.trainer.registry.repository import RegistryRepository
 from services.trainer.tuning.study import TuneOutcome
 from services.trainer.tuning.usecase import TuneRequest, check_study_name, study_dir_for
+from services.trainer.tuning.usecase import join as join_tuning
 from services.trainer.tuning.usecase import tune as run_tuning
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,12 @@ class TrainerService:
         report(1.0, f"registered {record.version} (inactive)")
         return record
 
-    def tune(self, request: TuneRequest, progress: Progress | None = None) -> TuneOutcome:
+    def tune(
+        self,
+        request: TuneRequest,
+        progress: Progress | None = None,
+        helpers: Callable[[int], None] | None = None,
+    ) -> TuneOutcome:
         """Build the symbol's features once (the request's config; empty = the server's), then
         add `request.trials` trials to the study and write its candidates (docs/tuning.md).
 
@@ -151,6 +157,7 @@ class TrainerService:
             models_dir=self._models_dir,
             server_config_yaml=self._default_yaml,
             progress=lambda f, m: report(0.1 + 0.9 * f, m),
+            helpers=helpers,
         )
         log.info(
             "study tuned",
@@ -203,6 +210,17 @@ class TrainerService:
         )
         report(1.0, f"registered {record.version} (inactive)")
         return record
+
+    def join_tuning(self, request: TuneRequest, target: int) -> int:
+        """Help run a study another worker started (it built the features): add trials until
+        it holds `target` finished ones. Returns the trials this worker ran."""
+        return join_tuning(
+            replace(request, symbol=normalise_symbol(request.symbol)),
+            target,
+            datasets=self._datasets,
+            models_dir=self._models_dir,
+            server_config_yaml=self._default_yaml,
+        )
 
     def study_dir(self, symbol: str, study: str) -> Path:
         """Where study `study` of `symbol` keeps its files (unless tuned with --out)."""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
-from services.common.job_payloads import parse_dataset_job
-from services.common.queue import job_entrypoint, report_progress
+from services.common.job_payloads import parse_dataset_job, parse_tune_job
+from services.common.queue import JobSpec, enqueue, job_entrypoint, report_progress
 from services.trainer.main import open_service
 from services.trainer.settings import TrainerSettings
 from services.trainer.views import record_view
@@ -26,3 +26,58 @@ def train(payload: dict[str, Any]) -> dict[str, Any]:
             job.symbol, job.start_ms, job.end_ms, job.config_yaml, progress=report_progress
         )
     return asdict(record_view(record))
+
+
+TUNE_TRIALS = "services.trainer.worker.tune_trials"
+HELPER_TIMEOUT_S = 24 * 3600
+
+
+@job_entrypoint
+def tune(payload: dict[str, Any]) -> dict[str, Any]:
+    """Build features once, run the study (docs/tuning.md), write its candidates.
+
+    Payload: {"symbol", "trials", "study"?, "seed"?, "timeout_s"?, "config_yaml"?,
+    "workers"?, "start_ms"?, "end_ms"?}. With workers > 1 the study lives in the shared
+    storage (TRADY_TUNING_STORAGE_URL, else a PostgreSQL registry) and workers - 1 helper jobs
+    on this queue add trials to it until it holds the count. Returns the study's outcome.
+    """
+    from rq import get_current_job
+
+    settings = TrainerSettings()
+    request = parse_tune_job(payload)
+    if request.workers > 1 or settings.tuning_storage_url:
+        request = replace(request, storage_url=settings.study_storage_url())
+    parent = get_current_job()
+
+    def helpers(target: int) -> None:
+        from redis import Redis
+
+        redis = Redis.from_url(settings.redis_url)
+        spec = JobSpec(queue="train", func=TUNE_TRIALS, timeout_s=HELPER_TIMEOUT_S)
+        for index in range(1, request.workers):
+            enqueue(
+                redis,
+                "tune_trials",
+                spec,
+                {
+                    **asdict(request),
+                    "target": target,
+                    "helper": index,
+                    "parent": parent.id if parent else "",
+                },
+            )
+        redis.close()
+
+    with open_service(settings) as service:
+        outcome = service.tune(request, progress=report_progress, helpers=helpers)
+    return asdict(outcome)
+
+
+@job_entrypoint
+def tune_trials(payload: dict[str, Any]) -> dict[str, Any]:
+    """A helper's share of a study a `tune` job started: {..the tune request.., "target"}."""
+    fields = {k: v for k, v in payload.items() if k not in ("target", "helper", "parent")}
+    request = replace(parse_tune_job(fields, internal=True), storage_url=payload["storage_url"])
+    with open_service(TrainerSettings()) as service:
+        ran = service.join_tuning(request, int(payload["target"]))
+    return {"study": request.study, "trials_run": ran}

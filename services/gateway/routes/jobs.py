@@ -19,6 +19,7 @@ from services.gateway.schemas import (
     JobAccepted,
     JobView,
     TrainJobRequest,
+    TuneJobRequest,
 )
 from services.gateway.uploads import ingest_payload
 
@@ -27,6 +28,7 @@ router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 _BODIES = {
     "features": FeaturesJobRequest,
     "train": TrainJobRequest,
+    "tune": TuneJobRequest,
     "backtest": BacktestJobRequest,
 }
 
@@ -50,7 +52,7 @@ def create_job(
     _: AdminCaller,
     redis: RedisConn,
 ) -> JobAccepted:
-    """Start a `features`, `train`, `backtest` or `ingest` job; returns its id at once.
+    """Start a `features`, `train`, `tune`, `backtest` or `ingest` job; returns its id at once.
     Submitting the same request while it is still queued or running returns the same job."""
     if kind == "ingest":
         payload = ingest_payload(request, body)

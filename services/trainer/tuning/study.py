@@ -52,7 +52,9 @@ class TuneOutcome:
 
 def storage(study_dir: Path, url: str = "") -> optuna.storages.RDBStorage:
     """The study's storage: `url` (e.g. postgresql://...) or the folder's SQLite file. Pools are
-    bounded (one connection, checked before use) so many workers do not exhaust a server."""
+    bounded so many workers do not exhaust a server: one connection, checked before use, and
+    one overflow for the heartbeat thread, which writes while a trial's connection is held
+    (with none, optuna's own start-up deadlocks on the pool)."""
     target = url or f"sqlite:///{study_dir / study_files.STUDY_DB}"
     # Heartbeats are marked experimental in optuna; they are what makes a killed worker's
     # trial fail and come back, so we use them and keep the warning out of users' output.
@@ -60,7 +62,7 @@ def storage(study_dir: Path, url: str = "") -> optuna.storages.RDBStorage:
     kwargs: dict[str, Any] = (
         {}
         if target.startswith("sqlite")
-        else {"pool_size": 1, "max_overflow": 0, "pool_pre_ping": True}
+        else {"pool_size": 1, "max_overflow": 1, "pool_pre_ping": True}
     )
     return optuna.storages.RDBStorage(
         target,
@@ -94,7 +96,13 @@ def plan_from_attrs(raw: dict[str, Any]) -> WalkForward:
 
 
 def open_study(
-    name: str, study_dir: Path, url: str, data: StudyData, setup: StudySetup
+    name: str,
+    study_dir: Path,
+    url: str,
+    data: StudyData,
+    setup: StudySetup,
+    *,
+    create: bool = True,
 ) -> tuple[optuna.Study, WalkForward, int]:
     """(the study, its walk-forward plan, trials already stored). A new study stores the plan
     and identity; an existing one must be of the same symbol and feature set."""
@@ -103,6 +111,8 @@ def open_study(
         existing: optuna.Study | None = optuna.load_study(study_name=name, storage=store)
     except KeyError:
         existing = None
+    if existing is None and not create:
+        raise Conflict(f"study {name!r} does not exist in {url or study_dir}: nothing to join")
     stored = len(existing.trials) if existing is not None else 0
     tuning = setup.tuning
     sampler = optuna.samplers.TPESampler(
@@ -158,8 +168,14 @@ def run_study(
     timeout_s: float | None = None,
     storage_url: str = "",
     progress: Progress | None = None,
+    helpers: Callable[[int], None] | None = None,
 ) -> TuneOutcome:
     """Add `trials` trials to study `name` (created or resumed), then write the candidates.
+
+    `helpers(target)`, when given, starts other workers on the same study (after it exists)
+    that add trials until it holds `target` finished ones (`join_study`); this one does the
+    same, waits for the last running trials, then writes the candidates. With one worker the
+    study adds exactly `trials` trials in order, so it replays.
 
     Raises InvalidInput (a bad search space or config: the failing trial names it), Conflict
     (the study belongs to other data), and whatever the storage raises.
@@ -187,13 +203,18 @@ def run_study(
         )
 
     report(0.0, f"study {name}: {stored} trials stored, adding {trials}")
-    study.optimize(
-        lambda trial: objective(trial, data, setup),
-        n_trials=trials,
-        timeout=timeout_s,
-        callbacks=[after_trial],
-        gc_after_trial=False,
-    )
+    if helpers is None:
+        study.optimize(
+            lambda trial: objective(trial, data, setup),
+            n_trials=trials,
+            timeout=timeout_s,
+            callbacks=[after_trial],
+            gc_after_trial=False,
+        )
+    else:
+        target = _finished(study) + trials
+        helpers(target)
+        work_until(study, data, setup, target, timeout_s, after_trial)
     report(0.92, "scoring the candidates on the holdout")
     rows = write_candidates(study, name, study_dir, data, setup)
     if not rows:
@@ -221,6 +242,76 @@ def run_study(
         trials=counts,
         seconds=round(time.perf_counter() - started, 2),
     )
+
+
+def join_study(
+    data: StudyData,
+    setup: StudySetup,
+    *,
+    name: str,
+    study_dir: Path,
+    storage_url: str,
+    target: int,
+    timeout_s: float | None = None,
+) -> int:
+    """A helper worker: add trials to an existing study until it holds `target` finished
+    trials; returns how many this worker ran. Raises Conflict for a study of other data."""
+    study, walk, _ = open_study(name, study_dir, storage_url, data, setup, create=False)
+    data.walk = walk
+    ran = {"count": 0}
+
+    def count(_study: optuna.Study, _trial: optuna.trial.FrozenTrial) -> None:
+        ran["count"] += 1
+
+    work_until(study, data, setup, target, timeout_s, count, wait=False)
+    return ran["count"]
+
+
+FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+POLL_S = 1.0
+
+
+def work_until(
+    study: optuna.Study,
+    data: StudyData,
+    setup: StudySetup,
+    target: int,
+    timeout_s: float | None,
+    callback: Callable[[optuna.Study, optuna.trial.FrozenTrial], None],
+    *,
+    wait: bool = True,
+) -> None:
+    """Run trials until the study holds `target` finished (complete or pruned) ones. A trial
+    whose worker died is failed once its heartbeat is stale and comes back as a waiting copy
+    (the storage's RetryHeartbeatStaleTrialCallback), which the next optimize runs first; with
+    `wait`, return only when no trial is running any more."""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    stop = optuna.study.MaxTrialsCallback(target, states=FINISHED)
+    while True:
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        if _finished(study) < target and (left is None or left > 0):
+            study.optimize(
+                lambda trial: objective(trial, data, setup),
+                n_trials=None,
+                timeout=left,
+                callbacks=[callback, stop],
+                gc_after_trial=False,
+            )
+        states = [t.state for t in study.get_trials(deepcopy=False)]
+        waiting = optuna.trial.TrialState.WAITING in states
+        running = optuna.trial.TrialState.RUNNING in states
+        timed_out = deadline is not None and time.monotonic() >= deadline
+        if _finished(study) >= target and not waiting and (not running or not wait):
+            return
+        if timed_out and (not running or not wait):
+            return
+        if running:
+            optuna.storages.fail_stale_trials(study)
+            time.sleep(POLL_S)
+
+
+def _finished(study: optuna.Study) -> int:
+    return len(study.get_trials(deepcopy=False, states=FINISHED))
 
 
 def write_candidates(

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from services.backtester.domain.config import parse_backtest_config
 from services.common.errors import InvalidInput
 from services.common.ml_config import read_sections
+from services.features.domain.dataset import DatasetMeta
 from services.features.domain.relabel import label_from_definition
 from services.features.store import DatasetStore
 from services.research import walk_forward
 from services.trainer.domain.config import parse_config
 from services.trainer.tuning.config import parse_tuning
 from services.trainer.tuning.objective import StudySetup
-from services.trainer.tuning.study import Progress, TuneOutcome, run_study
+from services.trainer.tuning.study import Progress, TuneOutcome, join_study, run_study
 from services.trainer.tuning.study_data import StudyData
 
 STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -35,6 +37,8 @@ class TuneRequest:
     storage_url: str = ""
     start_ms: int = 0
     end_ms: int = 0
+    workers: int = 1
+    """Workers sharing the study (this one included); more than one needs a shared storage."""
 
 
 def check_study_name(name: str) -> str:
@@ -51,6 +55,18 @@ def study_dir_for(models_dir: Path, symbol: str, study: str, out_dir: str = "") 
     return Path(out_dir).expanduser().resolve() if out_dir else models_dir / symbol / study
 
 
+def study_setup(request: TuneRequest, server_config_yaml: str, meta: DatasetMeta) -> StudySetup:
+    """The sections a study runs with: the request's config, a missing section from the
+    server's; the label is the one the dataset was built with."""
+    config_yaml = request.config_yaml or server_config_yaml
+    document = read_sections(config_yaml)
+    tuning = parse_tuning(config_yaml if "tuning" in document else server_config_yaml)
+    trainer = parse_config(config_yaml, base=parse_config(server_config_yaml))
+    backtest = parse_backtest_config(config_yaml if "backtest" in document else server_config_yaml)
+    label = label_from_definition(meta.config.get("label") or meta.label)
+    return StudySetup(tuning, trainer.training, label, backtest, request.seed)
+
+
 def tune(
     request: TuneRequest,
     *,
@@ -58,24 +74,19 @@ def tune(
     models_dir: Path,
     server_config_yaml: str,
     progress: Progress,
+    helpers: Callable[[int], None] | None = None,
 ) -> TuneOutcome:
     """Run the study over the symbol's stored dataset (already built with the request's config).
 
     Raises InvalidInput (bad request or config), Conflict (the study belongs to other data).
     """
-    config_yaml = request.config_yaml or server_config_yaml
     study = check_study_name(request.study)
-    document = read_sections(config_yaml)
-    # A section the request's config lacks comes from the server's config.
-    tuning = parse_tuning(config_yaml if "tuning" in document else server_config_yaml)
-    trainer = parse_config(config_yaml, base=parse_config(server_config_yaml))
-    backtest = parse_backtest_config(config_yaml if "backtest" in document else server_config_yaml)
     frame, meta = datasets.read(request.symbol)
-    label = label_from_definition(meta.config.get("label") or meta.label)
-    first_ms, end_ms = meta.first_ms, meta.last_ms + walk_forward.MINUTE_MS
+    setup = study_setup(request, server_config_yaml, meta)
+    tuning = setup.tuning
     walk = walk_forward.plan(
-        first_ms,
-        end_ms,
+        meta.first_ms,
+        meta.last_ms + walk_forward.MINUTE_MS,
         folds=tuning.folds,
         holdout_share=tuning.holdout_share,
         holdout_start_ms=_ms(tuning.holdout_start),
@@ -84,7 +95,11 @@ def tune(
         window=tuning.window,
     )
     data = StudyData.from_dataset(frame, meta, walk)
-    setup = StudySetup(tuning, trainer.training, label, backtest, request.seed)
+    if request.workers > 1 and not request.storage_url:
+        raise InvalidInput(
+            "several workers share a study through one database: give a storage URL "
+            "(postgresql://...), or set TRADY_TUNING_STORAGE_URL"
+        )
     return run_study(
         data,
         setup,
@@ -94,7 +109,25 @@ def tune(
         timeout_s=request.timeout_s or None,
         storage_url=request.storage_url,
         progress=progress,
+        helpers=helpers if request.workers > 1 else None,
     )
+
+
+def join(
+    request: TuneRequest, target: int, *, datasets: DatasetStore, models_dir: Path,
+    server_config_yaml: str,
+) -> int:  # fmt: skip
+    """A helper worker's share of a study another worker started; returns its trial count."""
+    frame, meta = datasets.read(request.symbol)
+    setup = study_setup(request, server_config_yaml, meta)
+    # The study's own plan replaces this placeholder when the study is opened.
+    placeholder = walk_forward.WalkForward((), walk_forward.Window(0, 0), 0)
+    data = StudyData.from_dataset(frame, meta, placeholder)
+    return join_study(
+        data, setup, name=check_study_name(request.study),
+        study_dir=study_dir_for(models_dir, meta.symbol, request.study, request.out_dir),
+        storage_url=request.storage_url, target=target, timeout_s=request.timeout_s or None,
+    )  # fmt: skip
 
 
 def _ms(text: str | None) -> int | None:
