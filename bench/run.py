@@ -38,6 +38,7 @@ COMMANDS: list[tuple[str, list[str], list[str]]] = [
     ("report_html", ["--bars", "100000", "--loads", "1"], ["--bars", "525600"]),
     ("predict_latency", ["--requests", "300"], ["--requests", "2000"]),
     ("backtest_job", ["--runs", "2"], ["--runs", "3"]),
+    ("tuning", ["--rows", "60000", "--trials", "3", "--rounds", "100"], ["--trials", "8"]),
 ]  # fmt: skip
 NOT_BENCHMARKS = {"run"}  # this runner itself
 
