@@ -149,13 +149,17 @@ def _consistent(open_: FloatArray, high: FloatArray, low: FloatArray, close: Flo
 def _all_good(times: IntArray, o: FloatArray, h: FloatArray, lo: FloatArray,
               c: FloatArray) -> bool:  # fmt: skip
     """One pass over the bars: increasing times, finite positive prices, consistent ranges.
-    The numpy checks run only when this finds a problem, to name it."""
-    for i in range(len(times)):
-        if i and times[i] <= times[i - 1]:
-            return False
-        if not (0.0 < lo[i] <= o[i] <= h[i] < np.inf and lo[i] <= c[i] <= h[i]):
-            return False
-    return True
+    The numpy checks run only when this finds a problem, to name it. Branch-free (bitwise
+    `&`, no early exit) so the compiler vectorises it: valid data, the common case, is read
+    at memory speed. NaN compares False, so it fails the price checks."""
+    n = len(times)
+    ok = True
+    for i in range(1, n):
+        ok &= times[i] > times[i - 1]
+    for i in range(n):
+        ok &= (lo[i] > 0.0) & (lo[i] <= o[i]) & (o[i] <= h[i]) & (h[i] < np.inf)
+        ok &= (lo[i] <= c[i]) & (c[i] <= h[i])
+    return ok
 
 
 def read_bars(frame: pl.DataFrame, what: str = "bars") -> Bars:
@@ -223,10 +227,23 @@ def _align(bar_times: IntArray, times: IntArray) -> tuple[IntArray, int]:
     out = np.empty(len(times), np.int64)
     lo = 0
     n = len(bar_times)
+    # Bars are mostly evenly spaced: guess a signal's bar from the time since the previous hit
+    # and the first step; a right guess is exact (bar times strictly increase), a wrong one
+    # (a gap in the bars) falls back to the search. The guess uses the previous hit's time
+    # (the previous signal's), not a load of bar_times[lo]: that would chain one cache miss
+    # per signal behind the last, ~80 ns each.
+    spacing = bar_times[1] - bar_times[0] if n > 1 else 1
+    lo_time = bar_times[0]
     for k in range(len(times)):
         t = times[k]
         if k and t <= times[k - 1]:
             return out, (k if t == times[k - 1] else _UNSORTED)
+        if t >= lo_time:
+            guess = lo + (t - lo_time) // spacing
+            if guess < n and bar_times[guess] == t:
+                out[k] = lo = guess
+                lo_time = t
+                continue
         step = 1
         hi = lo
         while hi < n and bar_times[hi] < t:
@@ -243,6 +260,7 @@ def _align(bar_times: IntArray, times: IntArray) -> tuple[IntArray, int]:
         if lo >= n or bar_times[lo] != t:
             return out, k
         out[k] = lo
+        lo_time = t
     return out, -1
 
 

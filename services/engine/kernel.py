@@ -160,10 +160,17 @@ def run_kernel(
     on_opposite: int,
     allow_long: bool,
     allow_short: bool,
+    equity: FloatArray,
+    equity_gross: FloatArray,
+    position: npt.NDArray[np.int8],
 ) -> RawTrades:
     """Run the EV rule over n bars. Inputs are validated by services.engine.inputs: prices
     finite and positive; signals sparse (`signal_bar` strictly increasing bar indices, with
-    p_long, p_short and atr for each, NaN for "none"); detail index ranges per bar."""
+    p_long, p_short and atr for each, NaN for "none"); detail index ranges per bar.
+
+    `equity`, `equity_gross` and `position` (n each, written in full) come from the caller:
+    numpy's allocator asks Linux for huge pages for large arrays, numba's does not, and first
+    writes to fresh memory fault one page at a time (17 MB of 4 KiB pages: milliseconds)."""
     n = len(close)
     round_trip = 2.0 * (fee + slippage)
     # Every trade is entered on a bar with a signal, so their count bounds the trades.
@@ -172,9 +179,6 @@ def run_kernel(
     entries_f = np.empty((capacity, 6))  # probability, ev, entry price, tp, stop, entry fill
     exits_f = np.empty((capacity, 5))  # exit price, exit fill, net, gross, fees
     exits_i = np.empty((capacity, 3), np.int64)  # exit bar, reason, bars held
-    equity = np.empty(n)
-    equity_gross = np.empty(n)
-    position = np.zeros(n, np.int8)
 
     count = 0  # closed trades; row `count` holds the open one
     realised = 1.0
@@ -248,9 +252,8 @@ def run_kernel(
                 realised_gross *= 1.0 + gross
                 side = 0
 
-        # 3. At the close: the last bar closes out; any other marks, then decides.
+        position[j] = side  # held at this close, or closed out at it (the last bar)
         if j == n - 1 and side != 0:
-            position[j] = side
             net, gross = _close(
                 exits_f, exits_i, count, j, END, j - entry_bar + 1, side,
                 entry_raw, entry_fill, close[j], fee, slippage,
@@ -260,7 +263,6 @@ def run_kernel(
             realised_gross *= 1.0 + gross
             side = 0
         if side != 0:
-            position[j] = side
             ratio = close[j] / entry_fill
             if side > 0:  # the entry's fee is paid, the exit's not yet
                 equity[j] = realised * (ratio - fee)

@@ -129,6 +129,9 @@ def simulate_arrays(bars: Bars, signals: Signals, rule: EvRule, detail: Detail) 
         ON_OPPOSITE_CODES[rule.on_opposite],
         rule.allows_long,
         rule.allows_short,
+        np.empty(len(bars)),
+        np.empty(len(bars)),
+        np.empty(len(bars), np.int8),
     )
 
 

@@ -80,11 +80,16 @@ def test_datetime_and_integer_times_give_the_same_trades() -> None:
 
 def test_signals_align_to_bars_in_any_order_or_are_refused() -> None:
     """The one-pass alignment against numpy's searchsorted, on sorted and shuffled signals,
-    with unknown times and duplicates mixed in."""
+    with unknown times and duplicates mixed in, over irregular bars and over a minute grid
+    with missing minutes (where the evenly-spaced guess hits, then misses after a gap)."""
     rng = np.random.default_rng(0)
-    for _ in range(300):
+    for _ in range(600):
         n = int(rng.integers(1, 60))
-        times = np.sort(rng.choice(10**6, n, replace=False)).astype(np.int64)
+        if rng.random() < 0.5:
+            times = np.sort(rng.choice(10**6, n, replace=False)).astype(np.int64)
+        else:
+            grid = np.arange(2 * n, dtype=np.int64) * MIN
+            times = np.sort(rng.choice(grid, n, replace=False)) if n > 2 else grid[:n]
         frame = pl.DataFrame({"open_time": times, "open": 1.0, "high": 1.0, "low": 1.0,
                               "close": 1.0})  # fmt: skip
         m = int(rng.integers(0, n + 1))
