@@ -120,10 +120,15 @@ class BacktesterService:
         )  # fmt: skip
 
     def run_from_tuning(
-        self, summary_path: str, run_id: str = "", progress: Progress | None = None
+        self,
+        summary_path: str,
+        run_id: str = "",
+        progress: Progress | None = None,
+        rule: Mapping[str, Any] | None = None,
     ) -> BacktestOutcome:
         """Backtest a tuning candidate's own model (fit without the holdout) on the holdout,
         with the rule, costs and gates of its train config: the summary's holdout figures.
+        `rule` overrides keys of that rule (e.g. the threshold mode beside it, for comparison).
 
         Raises NotFound (summary, model or dataset missing), IntegrityFailure (a study file
         changed since the study wrote it), Conflict (the dataset is of another feature set).
@@ -156,8 +161,8 @@ class BacktesterService:
             },
         }
         return self._execute(
-            summary.symbol, model, facts, (start_ms, end_ms, "tuning_holdout"), base, {},
-            model.threshold, run_id, report,
+            summary.symbol, model, facts, (start_ms, end_ms, "tuning_holdout"), base,
+            rule or {}, model.threshold, run_id, report,
         )  # fmt: skip
 
     def _execute(

@@ -1,9 +1,11 @@
 """`make demo`: the whole pipeline on the bundled real data, driven only over HTTP.
 
 Starts the stack as local processes (embedded defaults: SQLite registry, a private data folder
-under var/demo), uploads the sample trades and 91 days of BTCUSDT 1m candles, trains, activates,
-predicts, backtests (the EV rule and the fixed-hold rule), prints a summary, and stops
-everything it started.
+under var/demo), uploads the sample trades and 91 days of BTCUSDT 1m candles, runs a short
+tuning study (configs/demo_tuning.yaml), trains the best candidate's configuration, activates
+it, predicts, backtests the candidate on the study's holdout (tuning-aligned: its own model,
+rule, costs and gates), prints the candidate table and a summary, and stops everything it
+started.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from services.cli.api import ApiError, GatewayApi
 from services.cli.stack import REPO, StackConfig, StackError, down, up
+from services.cli.usecases import candidate_table
 
 SAMPLE = REPO / "data" / "sample"
 SYMBOL = "BTCUSDT"
@@ -55,8 +58,28 @@ def sample_files() -> list[tuple[Path, str]]:
     return [(path, "trades") for path in trades] + [(path, "candles") for path in candles]
 
 
+DEMO_TUNING = REPO / "configs" / "demo_tuning.yaml"
+DEMO_TRIALS = 6
+DEMO_STUDY = "demo"
+
+
+def candle_range_ms() -> tuple[int, int]:
+    """The bundled candles' span: the study's folds and holdout are cut by time, so they are
+    cut over the 91 days of candles, not over the trade samples' islands years before."""
+    import polars as pl
+
+    times = [
+        pl.read_ipc(path).select(pl.col(pl.Datetime).dt.epoch("ms")).to_series()
+        for path, kind in sample_files()
+        if kind == "candles"
+    ]
+    joined = pl.concat(times)
+    return int(joined.min()), int(joined.max()) + 60_000  # type: ignore[arg-type]
+
+
 def run_pipeline(api: GatewayApi, out: Any = print) -> dict[str, Any]:
-    """Upload -> train -> activate -> predict -> backtest, all through the gateway."""
+    """Upload -> tune -> train from the best candidate -> activate -> predict -> backtest,
+    all through the gateway."""
     out(f"1. uploading the bundled real data for {SYMBOL}")
     for path, kind in sample_files():
         accepted = api.upload(path, SYMBOL, kind)
@@ -67,35 +90,52 @@ def run_pipeline(api: GatewayApi, out: Any = print) -> dict[str, Any]:
             f"({result.get('duplicates', 0):,} duplicates), "
             f"{result.get('bars_1m', 0):,} 1m bars stored"
         )
-    out("2. training (features -> LightGBM on a time-ordered, purged split)")
-    train = api.start_job("train", {"symbol": SYMBOL})
-    model = api.wait(train["id"], _progress("train"))["result"]
-    metrics = model.get("metrics", {})
-    auc, log_loss = metrics.get("auc", float("nan")), metrics.get("log_loss", float("nan"))
+    start_ms, end_ms = candle_range_ms()
     out(
-        f"     model {model['version']} registered inactive; "
-        f"test AUC {auc:.3f}, log loss {log_loss:.3f}"
+        f"2. tuning: a {DEMO_TRIALS}-trial study over model, label and rule, each trial scored "
+        "by the EV engine"
     )
-    out("3. activating it (a deliberate act, recorded with who did it)")
+    out("   on purged walk-forward folds; the newest 20% is a holdout no trial reads")
+    tune = api.start_job(
+        "tune",
+        {
+            "symbol": SYMBOL,
+            "trials": DEMO_TRIALS,
+            "study": DEMO_STUDY,
+            "config_yaml": DEMO_TUNING.read_text(),
+            "start": start_ms // 1000,
+            "end": end_ms // 1000,
+        },
+    )
+    study = api.wait(tune["id"], _progress("tune"))["result"]
+    trials = study.get("trials", {})
+    out(
+        f"     study {study['study']!r}: {trials.get('complete', 0)} complete, "
+        f"{trials.get('pruned', 0)} pruned; best trial {study['best_trial']} "
+        f"(fold score {study['score']:.3f}), in {study['seconds']:.0f} s"
+    )
+    out("3. training the best candidate's configuration up to the holdout's end")
+    train = api.start_job("train", {"symbol": SYMBOL, "from_tuning": {"study": DEMO_STUDY}})
+    model = api.wait(train["id"], _progress("train"))["result"]
+    out(f"     model {model['version']} registered inactive, its sidecar naming the trial")
+    out("4. activating it (a deliberate act, recorded with who did it)")
     activated = api.activate(model["version"])
     out(
         f"     active: {activated['model']['version']} (previous: "
         f"{activated['previous_version'] or 'none'})"
     )
-    out("4. predicting from the latest stored feature vector")
+    out("5. predicting from the latest stored feature vector")
     prediction = api.predict(SYMBOL)
     out(
         f"     P(up) = {prediction['probability']:.4f}, signal = {prediction['signal']} "
-        f"(threshold {prediction['threshold']:.2f}, model {prediction['model_version']})"
+        f"(model {prediction['model_version']})"
     )
-    out("5. backtesting the active model on its held-out test period: the EV rule, then the")
-    out("   fixed-hold threshold rule for comparison")
-    runs = {}
-    for name, rule in (("EV rule", {}), ("threshold", {"mode": "threshold"})):
-        job = api.start_job("backtest", {"symbol": SYMBOL, "rule": rule})
-        result = api.wait(job["id"], _progress("backtest"))["result"]
-        runs[name] = {"result": result, "report": api.report(result["run_id"]).json()}
-    return {"model": model, "prediction": prediction, "backtests": runs}
+    out("6. backtesting the best candidate on the holdout, tuning-aligned: its own model (fit")
+    out("   without the holdout) with its rule, costs and gates, as the study scored it")
+    job = api.start_job("backtest", {"symbol": SYMBOL, "from_tuning": {"study": DEMO_STUDY}})
+    result = api.wait(job["id"], _progress("backtest"))["result"]
+    runs = {"best candidate": {"result": result, "report": api.report(result["run_id"]).json()}}
+    return {"model": model, "study": study, "prediction": prediction, "backtests": runs}
 
 
 def _rows(report: dict[str, Any]) -> list[tuple[str, str]]:
@@ -117,10 +157,13 @@ def _rows(report: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def print_summary(outcome: dict[str, Any]) -> None:
+    study = outcome["study"]
+    print("\nTuning candidates, ranked by fold score (the holdout never chose them)")
+    print("  " + candidate_table(study["candidates"]).replace("\n", "\n  "))
     runs = outcome["backtests"]
     tables = {name: _rows(run["report"]) for name, run in runs.items()}
     names = list(tables)
-    print("\nBacktest summary (out-of-sample, after fees and slippage)")
+    print("\nHoldout backtest of the best candidate (out-of-sample, after fees and slippage)")
     print(f"  {'':<17}" + "".join(f"{name:>14}" for name in names))
     for i, (label, _) in enumerate(tables[names[0]]):
         print(f"  {label:<17}" + "".join(f"{tables[name][i][1]:>14}" for name in names))
@@ -128,14 +171,15 @@ def print_summary(outcome: dict[str, Any]) -> None:
     if not ev["summary"]["with_costs"]["trades"]:
         cost = 2 * (ev["config"]["fee_bps"] + ev["config"]["slippage_bps"]) / 100
         print(
-            f"\n  The EV rule took no trade: on no bar did P(up) times the take-profit beat the"
-            f"\n  stop's loss plus the {cost:.2f}% round-trip cost. The threshold rule trades"
-            "\n  anyway and pays for it: a label, model or rule with an edge must come first."
+            f"\n  The best candidate took no trade: on its folds no trial's trades earned their"
+            f"\n  {cost:.2f}% round-trip costs, so standing aside scored best. The candidates"
+            "\n  above that did trade show their holdout figures beside their fold scores."
         )
     print()
     for name, run in runs.items():
         print(f"  {name + ' report.html:':<22} {run['result']['report_html_path']}")
-    print("  (report.json beside each; the rules they follow: docs/backtest.md)")
+    print(f"  {'study folder:':<22} {study['study_dir']}")
+    print("  (report.json beside each report; the rules: docs/backtest.md, docs/tuning.md)")
 
 
 def main() -> int:

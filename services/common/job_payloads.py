@@ -1,4 +1,5 @@
-"""Parsing of the JSON payloads that dataset-shaped jobs share (features builds, training)."""
+"""Parsing of the JSON payloads that dataset-shaped jobs share (features builds, training,
+tuning)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,37 @@ def parse_dataset_job(payload: dict[str, Any]) -> DatasetJob:
     if not isinstance(config_yaml, str):
         raise InvalidInput("config_yaml must be YAML text")
     return DatasetJob(payload["symbol"], start_ms, end_ms, config_yaml)
+
+
+FROM_TUNING_KEYS = frozenset({"study", "trial", "through"})
+
+
+@dataclass(frozen=True)
+class FromTuning:
+    """A train job's `from_tuning`: {"study"?: str, "trial"?: int, "through"?: str}. No trial =
+    the study's best candidate by fold score; through = holdout_end (default) or now."""
+
+    study: str
+    trial: int | None
+    through: str
+
+
+def parse_train_job(payload: dict[str, Any]) -> tuple[DatasetJob, FromTuning | None]:
+    """A train job: the dataset fields, and `from_tuning` when it retrains a tuning candidate."""
+    fields = {k: v for k, v in payload.items() if k != "from_tuning"}
+    job = parse_dataset_job(fields)
+    if payload.get("from_tuning") is None:
+        return job, None
+    choice = payload["from_tuning"]
+    if not isinstance(choice, dict) or set(choice) - FROM_TUNING_KEYS:
+        raise InvalidInput(f"from_tuning must be an object with keys {sorted(FROM_TUNING_KEYS)}")
+    trial = choice.get("trial")
+    if trial is not None and (isinstance(trial, bool) or not isinstance(trial, int)):
+        raise InvalidInput(f"from_tuning.trial must be a trial number, not {trial!r}")
+    through = str(choice.get("through") or "holdout_end")
+    if through not in ("holdout_end", "now"):
+        raise InvalidInput(f"from_tuning.through must be holdout_end or now, not {through!r}")
+    return job, FromTuning(str(choice.get("study") or "default"), trial, through)
 
 
 TUNE_JOB_KEYS = DATASET_JOB_KEYS | {"trials", "study", "seed", "timeout_s", "workers"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SYMBOL_PATTERN = r"^[A-Z0-9]{2,20}$"
 
@@ -47,8 +47,25 @@ class FeaturesJobRequest(_RangeRequest):
         return {**self.range_payload(), "config_yaml": self.config_yaml}
 
 
+class FromTuningRequest(_Strict):
+    """Retrain a tuning candidate (docs/tuning.md): its own features, label, model and rule."""
+
+    study: str = Field("default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    trial: int | None = Field(None, ge=0, description="a candidate; none = the best fold score")
+    through: Literal["holdout_end", "now"] = Field(
+        "holdout_end", description="train on data up to the study's holdout end, or up to now"
+    )
+
+
 class TrainJobRequest(FeaturesJobRequest):
-    pass
+    from_tuning: FromTuningRequest | None = Field(
+        None, description="retrain this tuning candidate instead of the config given"
+    )
+
+    def payload(self) -> dict[str, Any]:
+        if self.from_tuning is None:
+            return super().payload()
+        return {**super().payload(), "from_tuning": self.from_tuning.model_dump()}
 
 
 class TuneJobRequest(FeaturesJobRequest):
@@ -91,12 +108,32 @@ class TradingRuleRequest(BaseModel):
     holding_bars: int | None = Field(None, ge=1, description="threshold mode")
 
 
+class TuningCandidateRequest(_Strict):
+    """A study's candidate, backtested with its own model (fit without the holdout) on the
+    holdout, with its rule, costs and gates: the summary's holdout figures, reproduced."""
+
+    study: str = Field("default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    trial: int | None = Field(None, ge=0, description="a candidate; none = the best fold score")
+
+
 class BacktestJobRequest(_RangeRequest):
     model_version: str = Field("", description="empty = the symbol's active model")
+    from_tuning: TuningCandidateRequest | None = Field(
+        None, description="backtest this tuning candidate (no model, period or rule then)"
+    )
     rule: TradingRuleRequest | None = None
     threshold: float = Field(0.0, ge=0.0, le=1.0, description="0 = the model's threshold")
     holding_bars: int = Field(0, ge=0, description="0 = the configured holding period")
     fee_bps: float = Field(-1.0, description="per side; negative = configured default")
+
+    @model_validator(mode="after")
+    def _candidate_alone(self) -> BacktestJobRequest:
+        chosen = [k for k in ("model_version", "start", "end") if getattr(self, k)]
+        if self.from_tuning is not None and chosen:
+            raise ValueError(
+                f"from_tuning backtests the study's own model on its holdout: drop {chosen}"
+            )
+        return self
 
     def payload(self) -> dict[str, Any]:
         rule = self.rule.model_dump(exclude_none=True) if self.rule else {}
@@ -106,7 +143,10 @@ class BacktestJobRequest(_RangeRequest):
             rule.setdefault("holding_bars", self.holding_bars)
         if self.fee_bps >= 0:
             rule.setdefault("fee_bps", self.fee_bps)
-        return {**self.range_payload(), "model_version": self.model_version, "rule": rule}
+        payload = {**self.range_payload(), "model_version": self.model_version, "rule": rule}
+        if self.from_tuning is not None:
+            payload["from_tuning"] = self.from_tuning.model_dump()
+        return payload
 
 
 TimestampUnit = Literal["auto", "s", "ms", "us", "ns"]

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,24 @@ from services.common.errors import IntegrityFailure, InvalidInput, NotFound
 
 STUDY_DB = "optuna.db"
 CANDIDATES = "candidates.json"
+
+
+STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def check_study_name(name: str) -> str:
+    name = name.strip()
+    if not STUDY_NAME.fullmatch(name) or name.startswith("1.0.0"):
+        raise InvalidInput(
+            f"study name {name!r}: use 1-64 letters, digits, '_', '-' or '.', starting with a "
+            "letter or digit"
+        )
+    return name
+
+
+def study_folder(models_dir: Path, symbol: str, study: str) -> Path:
+    """A study's folder under the models folder (unless tuned with --out elsewhere)."""
+    return models_dir / symbol / study
 
 
 def summary_path(study_dir: Path, trial: int) -> Path:
@@ -36,6 +56,28 @@ def train_config_path(study_dir: Path, trial: int) -> Path:
 
 def model_dir(study_dir: Path, trial: int) -> Path:
     return study_dir / f"model_{trial}"
+
+
+def read_candidates(study_dir: Path) -> list[dict[str, Any]]:
+    """candidates.json: the retained candidates, best fold score first."""
+    listing = study_dir / CANDIDATES
+    if not listing.exists():
+        raise NotFound(f"{study_dir} has no {CANDIDATES}: the study has no candidates yet (tune)")
+    rows: list[dict[str, Any]] = json.loads(listing.read_text())
+    return rows
+
+
+def candidate_summary(study_dir: Path, trial: int | None = None) -> Path:
+    """The summary of candidate `trial`, or of the best one by fold score (never by holdout)."""
+    rows = read_candidates(study_dir)
+    if trial is None:
+        if not rows:
+            raise NotFound(f"{study_dir / CANDIDATES} lists no candidate")
+        trial = int(rows[0]["trial"])
+    elif trial not in {int(row["trial"]) for row in rows}:
+        known = ", ".join(str(row["trial"]) for row in rows)
+        raise NotFound(f"trial {trial} is not a candidate of {study_dir} (candidates: {known})")
+    return summary_path(study_dir, trial)
 
 
 def file_sha256(path: Path) -> str:
@@ -68,6 +110,12 @@ class TuningSummary:
     @property
     def symbol(self) -> str:
         return str(self.document["symbol"])
+
+    @property
+    def data_start_ms(self) -> int:
+        """The first bar the study read (its folds start there; older rows were left out)."""
+        first = datetime.fromisoformat(self.document["data"]["first"].replace("Z", "+00:00"))
+        return int(first.timestamp() * 1000)
 
     @property
     def holdout_ms(self) -> tuple[int, int]:

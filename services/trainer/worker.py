@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from typing import Any
 
-from services.common.job_payloads import parse_dataset_job, parse_tune_job
+from services.common.job_payloads import parse_train_job, parse_tune_job
 from services.common.queue import JobSpec, enqueue, job_entrypoint, report_progress
+from services.research.study_files import candidate_summary
 from services.trainer.main import open_service
 from services.trainer.settings import TrainerSettings
 from services.trainer.views import record_view
@@ -16,15 +17,24 @@ from services.trainer.views import record_view
 def train(payload: dict[str, Any]) -> dict[str, Any]:
     """Build features, train and register (inactive) a model.
 
-    Payload: {"symbol": str, "start_ms"?: int, "end_ms"?: int, "config_yaml"?: str}.
-    Returns the ModelView as a dict. Bad payloads fail at once, without retries.
+    Payload: {"symbol": str, "start_ms"?: int, "end_ms"?: int, "config_yaml"?: str}, or with
+    "from_tuning": {"study"?, "trial"?, "through"?} to retrain a tuning candidate (its own
+    config; the range and config_yaml are not used). Returns the ModelView as a dict. Bad
+    payloads fail at once, without retries.
     """
-    job = parse_dataset_job(payload)
+    job, from_tuning = parse_train_job(payload)
 
     with open_service(TrainerSettings()) as service:
-        record = service.train(
-            job.symbol, job.start_ms, job.end_ms, job.config_yaml, progress=report_progress
-        )
+        if from_tuning is not None:
+            study_dir = service.study_dir(job.symbol, from_tuning.study)
+            summary = candidate_summary(study_dir, from_tuning.trial)
+            record = service.train_from_tuning(
+                str(summary), from_tuning.through, progress=report_progress
+            )
+        else:
+            record = service.train(
+                job.symbol, job.start_ms, job.end_ms, job.config_yaml, progress=report_progress
+            )
     return asdict(record_view(record))
 
 

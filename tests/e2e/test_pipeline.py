@@ -282,3 +282,69 @@ def test_a_tampered_model_is_refused(
     current = client.get(f"/api/v1/models/active/{SYMBOL}").json()
     assert current["version"] == active["model"]["version"]
     assert json.loads(json.dumps(current))["is_active"] is True
+
+
+QUICK_TUNING = """
+tuning:
+  folds: 3
+  startup_trials: 2
+  candidates: 2
+  space:
+    model:
+      num_boost_round: 30
+      early_stopping_rounds: 10
+      learning_rate: {low: 0.1, high: 0.3, log: true}
+      num_leaves: {low: 7, high: 15}
+    rule:
+      k_tp: {low: 3.0, high: 8.0}
+      k_sl: {low: 0.5, high: 2.0}
+"""
+
+
+def test_tune_train_and_backtest_a_candidate_over_http(
+    active: dict[str, Any], admin: httpx.Client, client: httpx.Client
+) -> None:
+    """The tuning journey through the gateway: a study on the candles' 91 days (the trade
+    sample's island a year before is left out by `start`), its best candidate backtested on
+    the holdout with its own model and rule (the summary's figures, reproduced), then
+    retrained and registered inactive. Runs last: retraining rebuilds the dataset."""
+    start = 1_747_699_200  # 2025-05-20, the candles' first minute
+    body = {"symbol": SYMBOL, "trials": 3, "study": "e2e", "config_yaml": QUICK_TUNING,
+            "start": start}  # fmt: skip
+    accepted = admin.post("/api/v1/jobs/tune", json=body)
+    assert accepted.status_code == 202, accepted.text
+    view = wait_job(admin, accepted.json()["id"])
+    assert view["status"] == "finished", view["error"]
+    study = view["result"]
+    assert study["trials"]["complete"] + study["trials"].get("pruned", 0) == 3
+    summary = json.loads(Path(study["summary"]).read_text())
+    assert summary["trial"] == study["best_trial"] == study["candidates"][0]["trial"]
+
+    both = {"symbol": SYMBOL, "from_tuning": {"study": "e2e"}, "model_version": "x"}
+    refused = admin.post("/api/v1/jobs/backtest", json=both)
+    assert refused.status_code == 422 and "from_tuning" in refused.text
+    accepted = admin.post(
+        "/api/v1/jobs/backtest", json={"symbol": SYMBOL, "from_tuning": {"study": "e2e"}}
+    )
+    view = wait_job(admin, accepted.json()["id"])
+    assert view["status"] == "finished", view["error"]
+    report = client.get(f"/api/v1/reports/{view['result']['run_id']}/report.json").json()
+    holdout = summary["holdout"]["metrics"]
+    for key in ("total_return", "trades", "sharpe"):
+        assert report["summary"]["with_costs"][key] == pytest.approx(holdout[key]), key
+    assert report["config"]["k_tp"] == pytest.approx(summary["rule"]["k_tp"])
+
+    accepted = admin.post(
+        "/api/v1/jobs/train",
+        json={"symbol": SYMBOL, "from_tuning": {"study": "e2e", "trial": summary["trial"]}},
+    )
+    view = wait_job(admin, accepted.json()["id"])
+    assert view["status"] == "finished", view["error"]
+    model = view["result"]
+    assert VERSION.match(model["version"]) and model["is_active"] is False
+    assert model["metrics"]["fold_score"] == pytest.approx(summary["score"])
+    assert model["data_start_ms"] >= start * 1000  # the study's span, not the island
+    assert (
+        client.get(f"/api/v1/models/active/{SYMBOL}").json()["version"]
+        == (active["model"]["version"])
+    )

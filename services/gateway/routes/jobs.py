@@ -60,7 +60,7 @@ def create_job(
         try:
             payload = _BODIES[kind].model_validate(body).payload()  # type: ignore[attr-defined]
         except ValidationError as exc:
-            raise HTTPException(422, exc.errors(include_url=False)) from None
+            raise HTTPException(422, exc.errors(include_url=False, include_context=False)) from None
     else:
         raise HTTPException(404, f"unknown job kind '{kind}'; one of {sorted(JOB_SPECS)}")
     return start_job(redis, request, kind, payload)

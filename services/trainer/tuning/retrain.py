@@ -46,10 +46,13 @@ def retrain(
     y = rows.get_column(LABEL).cast(pl.Float64).fill_null(np.nan).to_numpy()
     holdout_start, holdout_end = summary.holdout_ms
     end = holdout_end if through == "holdout_end" else int(times[-1]) + MINUTE_MS
+    # From the study's first bar, as its folds and candidates: rows before it (e.g. an older
+    # island of data the study was told to leave out) are not the trial's data.
+    start = max(int(times[0]), summary.data_start_ms)
     training, tuning = config["training"], config["tuning"]
     horizon_ms = int(meta.label["horizon_steps"]) * MINUTE_MS
     fit = fit_window(
-        x, y, times, horizon_ms, Window(int(times[0]), end),
+        x, y, times, horizon_ms, Window(start, end),
         params=dict(training["params"]),
         num_boost_round=int(training["num_boost_round"]),
         early_stopping_rounds=int(training["early_stopping_rounds"]),
@@ -77,7 +80,7 @@ def retrain(
         feature_importance={
             f: float(v) for f, v in zip(meta.feature_names, importance, strict=True)
         },
-        data_start_ms=int(times[0]),
+        data_start_ms=start,
         data_end_ms=int(times[-1]) + MINUTE_MS,
         train_end_ms=end,
         test_start_ms=holdout_start,
