@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,22 @@ from services.common.errors import IntegrityFailure, InvalidInput, NotFound
 
 STUDY_DB = "optuna.db"
 CANDIDATES = "candidates.json"
+STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+DEFAULT_STUDY = "default"
+
+
+def check_study_name(name: str) -> str:
+    name = name.strip()
+    if not STUDY_NAME.fullmatch(name) or name.startswith("1.0.0"):
+        raise InvalidInput(
+            f"study name {name!r}: use 1-64 letters, digits, '_', '-' or '.', starting with a "
+            "letter or digit"
+        )
+    return name
+
+
+def study_dir_for(models_dir: Path, symbol: str, study: str, out_dir: str = "") -> Path:
+    return Path(out_dir).expanduser().resolve() if out_dir else models_dir / symbol / study
 
 
 def summary_path(study_dir: Path, trial: int) -> Path:
