@@ -3,9 +3,10 @@
 trady up | down | status      the whole stack as local processes (deploy/Procfile)
 trady serve SERVICE           one service's gRPC server in the foreground
 trady work SERVICE            one service's queue worker in the foreground
-trady migrate                 bring the model registry's schema up to date
+trady migrate                 bring the registry's and shared studies' schemas up to date
 trady demo                    the whole pipeline on the bundled data, then stop
 trady simulate                the EV engine on your own bars and signals files
+trady dashboard [SYMBOL]      optuna-dashboard over a study's store, in the foreground
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from services.cli import bars, simulate
+from services.cli import bars, dashboard, simulate
 from services.cli.usecases import add_commands
 
 SERVICES = ["ingest", "features", "trainer", "backtester", "predictor", "gateway"]
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="run the whole pipeline on bundled data").set_defaults(fn=cmd_demo)
     add_commands(sub)
     bars.register(sub)
+    dashboard.register(sub)
     simulate.register(sub)
     return parser
 

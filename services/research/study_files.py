@@ -26,9 +26,8 @@ from services.common.errors import IntegrityFailure, InvalidInput, NotFound
 
 STUDY_DB = "optuna.db"
 CANDIDATES = "candidates.json"
-
-
 STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+DEFAULT_STUDY = "default"
 
 
 def check_study_name(name: str) -> str:
@@ -44,6 +43,12 @@ def check_study_name(name: str) -> str:
 def study_folder(models_dir: Path, symbol: str, study: str) -> Path:
     """A study's folder under the models folder (unless tuned with --out elsewhere)."""
     return models_dir / symbol / study
+
+
+def study_dir_for(models_dir: Path, symbol: str, study: str, out_dir: str = "") -> Path:
+    return (
+        Path(out_dir).expanduser().resolve() if out_dir else study_folder(models_dir, symbol, study)
+    )
 
 
 def summary_path(study_dir: Path, trial: int) -> Path:

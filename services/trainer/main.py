@@ -1,6 +1,6 @@
 """Composition root of the trainer service.
 
-python -m services.trainer.main migrate          # bring the registry schema to head
+python -m services.trainer.main migrate          # the registry's (and shared studies') schema
 python -m services.trainer.main serve            # migrate, then gRPC server until SIGTERM
 python -m services.trainer.main work [--burst]   # migrate, then RQ worker on trady:train
 """
@@ -29,6 +29,7 @@ from services.trainer.registry.repository import RegistryRepository
 from services.trainer.service import TrainerService
 from services.trainer.servicer import build_server
 from services.trainer.settings import TrainerSettings
+from services.trainer.tuning import shared_store
 
 QUEUE = "train"
 """RQ queue name (trady:train) of `services.trainer.worker.train`."""
@@ -69,9 +70,13 @@ def open_service(settings: TrainerSettings) -> Iterator[TrainerService]:
 
 
 def upgrade_registry(settings: TrainerSettings) -> None:
+    """The registry's schema to head, then the shared study store's when one is set."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(settings.registry_url())
     log.info("registry schema at head")
+    if settings.tuning_storage_url:
+        shared_store.check_separate(settings.tuning_storage_url, settings.registry_url())
+        shared_store.prepare(settings.tuning_storage_url)
 
 
 def serve(settings: TrainerSettings) -> None:
@@ -107,7 +112,9 @@ def work(settings: TrainerSettings, burst: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="services.trainer.main", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("migrate", help="upgrade the registry schema to head and exit")
+    commands.add_parser(
+        "migrate", help="upgrade the registry's and the shared study store's schemas, then exit"
+    )
     commands.add_parser("serve", help="migrate, then run the gRPC server until SIGTERM")
     work_parser = commands.add_parser("work", help="migrate, then run the RQ worker on trady:train")
     work_parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")

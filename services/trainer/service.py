@@ -23,7 +23,7 @@ from services.common.errors import Conflict, IntegrityFailure, InvalidInput, Not
 from services.features.domain.dataset import DatasetInfo, DatasetMeta
 from services.features.domain.symbols import normalise_symbol
 from services.features.store import DatasetStore
-from services.research.study_files import check_study_name, read_summary
+from services.research.study_files import check_study_name, read_summary, study_dir_for
 from services.trainer.artifact import load_verified, write_artifact
 from services.trainer.domain.config import TrainerConfig, parse_config
 from services.trainer.domain.training import Progress, TrainingOutcome, train_model
@@ -32,7 +32,7 @@ from services.trainer.registry.events import publish_activation
 from services.trainer.registry.records import ActivationRecord, ModelRecord
 from services.trainer.registry.repository import RegistryRepository
 from services.trainer.tuning.study import TuneOutcome
-from services.trainer.tuning.usecase import TuneRequest, study_dir_for
+from services.trainer.tuning.usecase import TuneRequest
 from services.trainer.tuning.usecase import join as join_tuning
 from services.trainer.tuning.usecase import tune as run_tuning
 

@@ -13,14 +13,13 @@ from services.features.domain.dataset import DatasetMeta
 from services.features.domain.relabel import label_from_definition
 from services.features.store import DatasetStore
 from services.research import walk_forward
-from services.research.study_files import check_study_name, study_folder
+from services.research.study_files import DEFAULT_STUDY, check_study_name, study_dir_for
 from services.trainer.domain.config import parse_config
 from services.trainer.tuning.config import parse_tuning
 from services.trainer.tuning.objective import StudySetup
 from services.trainer.tuning.study import Progress, TuneOutcome, join_study, run_study
 from services.trainer.tuning.study_data import StudyData
 
-DEFAULT_STUDY = "default"
 DEFAULT_SEED = 42
 
 
@@ -38,12 +37,6 @@ class TuneRequest:
     end_ms: int = 0
     workers: int = 1
     """Workers sharing the study (this one included); more than one needs a shared storage."""
-
-
-def study_dir_for(models_dir: Path, symbol: str, study: str, out_dir: str = "") -> Path:
-    return (
-        Path(out_dir).expanduser().resolve() if out_dir else study_folder(models_dir, symbol, study)
-    )
 
 
 def study_setup(request: TuneRequest, server_config_yaml: str, meta: DatasetMeta) -> StudySetup:

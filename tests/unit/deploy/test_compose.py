@@ -24,6 +24,9 @@ SCHEMA = REPO / "tests" / "fixtures" / "compose-spec.json"
 # the schema declares draft 2019-09 (with a trailing '#' jsonschema does not auto-detect)
 VALIDATOR = jsonschema.Draft201909Validator
 INTERPOLATION = re.compile(r"\$\{([A-Z_]+)(?::?[?-][^}]*)?\}")
+# services beside the Procfile's processes, each with the settings its command reads
+EXTRA = {"migrate": "services.trainer.settings", "optuna-dashboard": "services.trainer.settings"}
+DASHBOARD_PORT = 8080
 
 
 def load_compose() -> dict[str, Any]:
@@ -74,7 +77,7 @@ def test_compose_runs_the_same_processes_as_the_procfile() -> None:
         assert tuple(services[spec.name]["command"]) == spec.argv
 
 
-@pytest.mark.parametrize("name", [p.name for p in read_procfile()] + ["migrate"])
+@pytest.mark.parametrize("name", [p.name for p in read_procfile()] + list(EXTRA))
 def test_every_command_exists(name: str) -> None:
     command = load_compose()["services"][name]["command"]
     assert command[:2] == ["python", "-m"]
@@ -93,11 +96,39 @@ def test_every_command_exists(name: str) -> None:
 
 def test_every_variable_is_read_by_the_service_that_gets_it() -> None:
     services = load_compose()["services"]
-    for spec in read_procfile():
-        known = env_names(settings_class(f"services.{spec.service}.settings"))
-        env = services[spec.name]["environment"]
+    readers = {p.name: f"services.{p.service}.settings" for p in read_procfile()} | EXTRA
+    for name, module in readers.items():
+        known = env_names(settings_class(module))
+        env = services[name]["environment"]
         unknown = {k for k in env if k.startswith("TRADY_")} - known
-        assert not unknown, f"{spec.name}: no settings field reads {sorted(unknown)}"
+        assert not unknown, f"{name}: no settings field reads {sorted(unknown)}"
+
+
+def test_the_dashboard_shows_the_store_the_trainer_workers_share() -> None:
+    services = load_compose()["services"]
+    dashboard, worker = services["optuna-dashboard"], services["trainer-worker"]
+    assert dashboard["image"] == worker["image"] and dashboard["build"] == worker["build"]
+    store = dashboard["environment"]["TRADY_TUNING_STORAGE_URL"]
+    assert store.startswith("postgresql://") and "@postgres:5432/" in store
+    # migrate readies the store (creates its database and Optuna's tables) for both
+    assert worker["environment"]["TRADY_TUNING_STORAGE_URL"] == store
+    assert services["migrate"]["environment"]["TRADY_TUNING_STORAGE_URL"] == store
+    registry = worker["environment"]["TRADY_DATABASE_URL"]
+    assert store.rsplit("/", 1)[1] != registry.rsplit("/", 1)[1], "a database of its own"
+    assert dashboard["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_the_dashboard_listens_where_it_is_published_and_checked() -> None:
+    dashboard = load_compose()["services"]["optuna-dashboard"]
+    command = dashboard["command"]
+    assert command[3:4] == ["dashboard"] and "--storage" not in command
+    assert command[command.index("--port") + 1] == str(DASHBOARD_PORT)
+    assert command[command.index("--host") + 1] == "0.0.0.0"  # reachable from the host
+    assert dashboard["ports"] == [f"127.0.0.1:{DASHBOARD_PORT}:{DASHBOARD_PORT}"]  # loopback only
+    check = dashboard["healthcheck"]["test"]
+    assert check[:5] == ["CMD", "python", "-m", "services.cli.healthcheck", "http"]
+    # /api/studies (optuna-dashboard's list) reads the store, unlike its static pages
+    assert check[5] == f"http://127.0.0.1:{DASHBOARD_PORT}/api/studies"
 
 
 def test_ports_and_addresses_agree() -> None:
