@@ -42,12 +42,15 @@ class PageLoad:
     wall_s: float  # navigate -> render mark seen, measured here
     plots: list[dict[str, Any]]  # per plot div: id, svg layers, canvases
     screenshot: bytes | None
+    errors: list[str]  # console errors, uncaught exceptions and failed loads the page logged
+    probe: Any = None  # the value of `probe` (a JS expression) once the page had rendered
 
 
 class _Pipe:
     def __init__(self, process: subprocess.Popen[bytes], write_fd: int, read_fd: int) -> None:
         self._process, self._write, self._read = process, write_fd, read_fd
         self._buffer, self._next_id = b"", 0
+        self.errors: list[str] = []
 
     def call(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
         self._next_id += 1
@@ -57,11 +60,24 @@ class _Pipe:
         os.write(self._write, json.dumps(message).encode() + b"\0")
         while True:
             reply = self._message()
+            if "method" in reply:  # an event, not a reply: keep what the page reports as errors
+                self._note(reply)
             if reply.get("id") == self._next_id:
                 if "error" in reply:
                     raise RuntimeError(f"{method}: {reply['error']}")
                 result: dict[str, Any] = reply.get("result", {})
                 return result
+
+    def _note(self, event: dict[str, Any]) -> None:
+        method, params = event["method"], event.get("params", {})
+        if method == "Runtime.exceptionThrown":
+            details = params.get("exceptionDetails", {})
+            self.errors.append(str(details.get("exception", {}).get("description") or details))
+        elif method == "Runtime.consoleAPICalled" and params.get("type") == "error":
+            self.errors.append(" ".join(str(a.get("value", a)) for a in params.get("args", [])))
+        elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
+            entry = params["entry"]
+            self.errors.append(f"{entry.get('text')} {entry.get('url', '')}".strip())
 
     def _message(self) -> dict[str, Any]:
         while b"\0" not in self._buffer:
@@ -75,9 +91,15 @@ class _Pipe:
 
 
 def load(
-    page: Path, *, width: int = 1400, timeout_s: float = 60.0, screenshot: bool = True
+    page: Path,
+    *,
+    width: int = 1400,
+    timeout_s: float = 60.0,
+    screenshot: bool = True,
+    probe: str = "null",
 ) -> PageLoad:
-    """Open `page`, wait until it sets data-rendered-ms on <body>, and report.
+    """Open `page`, wait until it sets data-rendered-ms on <body>, and report (with the
+    value of the JS expression `probe`, evaluated then).
 
     Raises:
         RuntimeError: chromium is missing, the page reported a render error, or it did not
@@ -114,7 +136,7 @@ def load(
         os.close(from_child)
         pipe = _Pipe(process, from_parent, to_parent)
         try:
-            return _drive(pipe, page, width, timeout_s, screenshot)
+            return _drive(pipe, page, width, timeout_s, screenshot, probe)
         finally:
             with contextlib.suppress(RuntimeError):
                 pipe.call("Browser.close")
@@ -123,7 +145,9 @@ def load(
             os.close(to_parent)
 
 
-def _drive(pipe: _Pipe, page: Path, width: int, timeout_s: float, screenshot: bool) -> PageLoad:
+def _drive(
+    pipe: _Pipe, page: Path, width: int, timeout_s: float, screenshot: bool, probe: str
+) -> PageLoad:
     target = pipe.call("Target.createTarget", url="about:blank")["targetId"]
     session = pipe.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
     pipe.call(
@@ -134,6 +158,10 @@ def _drive(pipe: _Pipe, page: Path, width: int, timeout_s: float, screenshot: bo
         deviceScaleFactor=1,
         mobile=False,
     )
+    # Console errors, exceptions and failed loads (a resource the page tried to fetch) arrive
+    # as events from these two domains.
+    pipe.call("Runtime.enable", session)
+    pipe.call("Log.enable", session)
     start = time.perf_counter()
     pipe.call("Page.navigate", session, url=page.resolve().as_uri())
     rendered = None
@@ -150,13 +178,14 @@ def _drive(pipe: _Pipe, page: Path, width: int, timeout_s: float, screenshot: bo
         raise RuntimeError(f"the page did not render within {timeout_s:.0f} s")
     plots = json.loads(_value(pipe, session, PLOTS) or "[]")
     plotly_ms = float(_value(pipe, session, "document.body.dataset.plotlyMs") or "nan")
+    probed = _value(pipe, session, probe)
     image = None
     if screenshot:
         shot = pipe.call(
             "Page.captureScreenshot", session, format="png", captureBeyondViewport=True
         )
         image = base64.b64decode(shot["data"])
-    return PageLoad(float(rendered), plotly_ms, wall, plots, image)
+    return PageLoad(float(rendered), plotly_ms, wall, plots, image, list(pipe.errors), probed)
 
 
 def _value(pipe: _Pipe, session: str, expression: str) -> Any:

@@ -12,7 +12,17 @@ from redis import Redis
 from services.common import errors
 from services.gateway.auth import KeyRing
 from services.gateway.clients import ServiceClients
-from services.gateway.routes import features, health, ingest, jobs, market, models, predict, reports
+from services.gateway.routes import (
+    features,
+    health,
+    ingest,
+    jobs,
+    market,
+    models,
+    predict,
+    reports,
+    studies,
+)
 from services.gateway.routes import live as live_trades
 from services.gateway.settings import GatewaySettings
 
@@ -60,6 +70,8 @@ def create_app(settings: GatewaySettings, clients: ServiceClients, redis: Redis)
     app.state.redis = redis
     app.state.keys = KeyRing(settings.admin_keys, settings.client_keys)
     app.add_exception_handler(errors.TradyError, _domain_error)
-    for module in (health, models, predict, ingest, jobs, reports, market, features, live_trades):
+    for module in (
+        health, models, predict, ingest, jobs, reports, studies, market, features, live_trades,
+    ):  # fmt: skip
         app.include_router(module.router)
     return app

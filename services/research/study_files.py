@@ -8,7 +8,8 @@ trainer and backtester that train and backtest from it.
     train_config_<trial>.json        the ML config that reproduces the trial (features,
                                      label, training, backtest with rule/costs/gates, tuning)
     model_<trial>/model.txt, .json   the trial's own fit (without the holdout) + sidecar
-    report.html, report.json         the walk-forward report
+    report.json, report.html         the walk-forward report of the whole study, rewritten at
+                                     the end of every run (trainer/tuning/report)
 A summary names the SHA256 of its train config and model files; readers verify them.
 """
 
@@ -49,6 +50,12 @@ def study_dir_for(models_dir: Path, symbol: str, study: str, out_dir: str = "") 
     return (
         Path(out_dir).expanduser().resolve() if out_dir else study_folder(models_dir, symbol, study)
     )
+
+
+REPORT_JSON = "report.json"
+REPORT_HTML = "report.html"
+REPORT_FILES = {REPORT_JSON: "application/json", REPORT_HTML: "text/html"}
+"""The walk-forward report's files and their media types (what the API serves)."""
 
 
 def summary_path(study_dir: Path, trial: int) -> Path:

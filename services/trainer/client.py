@@ -72,6 +72,14 @@ class TrainerClient:
             )
         return [activation_view(a) for a in reply.activations]
 
+    def study_report(self, symbol: str, study: str, file: str) -> tuple[bytes, str]:
+        """(content, media type) of a study's report.json or report.html.
+        Raises NotFound (no such study or report yet), InvalidInput (bad names)."""
+        request = trainer_pb2.GetStudyReportRequest(symbol=symbol, study=study, file=file)
+        with raise_from_rpc():
+            reply = self._stub.GetStudyReport(request, timeout=DEFAULT_TIMEOUT_S)
+        return bytes(reply.content), reply.media_type
+
     def close(self) -> None:
         self._channel.close()
 

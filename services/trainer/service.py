@@ -23,6 +23,7 @@ from services.common.errors import Conflict, IntegrityFailure, InvalidInput, Not
 from services.features.domain.dataset import DatasetInfo, DatasetMeta
 from services.features.domain.symbols import normalise_symbol
 from services.features.store import DatasetStore
+from services.research import study_files
 from services.research.study_files import check_study_name, read_summary, study_dir_for
 from services.trainer.artifact import load_verified, write_artifact
 from services.trainer.domain.config import TrainerConfig, parse_config
@@ -225,6 +226,24 @@ class TrainerService:
     def study_dir(self, symbol: str, study: str) -> Path:
         """Where study `study` of `symbol` keeps its files (unless tuned with --out)."""
         return study_dir_for(self._models_dir, normalise_symbol(symbol), check_study_name(study))
+
+    def study_report(self, symbol: str, study: str, file: str) -> tuple[bytes, str]:
+        """(content, media type) of `file` (report.json or report.html) of the study's
+        walk-forward report, from its default folder (a study tuned with --out elsewhere is
+        not reachable here). Raises InvalidInput (bad study or file name), NotFound."""
+        media_type = study_files.REPORT_FILES.get(file)
+        if media_type is None:
+            raise InvalidInput(
+                f"a study report is one of {sorted(study_files.REPORT_FILES)}, not {file!r}"
+            )
+        path = self.study_dir(symbol, study) / file
+        try:
+            return path.read_bytes(), media_type
+        except FileNotFoundError:
+            raise NotFound(
+                f"study {study!r} of {normalise_symbol(symbol)} has no {file}: "
+                "run `trady tune` (or the tune job) for it first"
+            ) from None
 
     def _store(
         self,

@@ -75,6 +75,15 @@ class TrainerServicer(trainer_pb2_grpc.TrainerServiceServicer):
         records = await asyncio.to_thread(self._service.activations, request.symbol)
         return trainer_pb2.ListActivationsResponse(activations=[activation_pb(r) for r in records])
 
+    @maps_errors
+    async def GetStudyReport(  # noqa: N802 - gRPC method name
+        self, request: trainer_pb2.GetStudyReportRequest, context: Context
+    ) -> trainer_pb2.GetStudyReportResponse:
+        content, media_type = await asyncio.to_thread(
+            self._service.study_report, request.symbol, request.study, request.file
+        )
+        return trainer_pb2.GetStudyReportResponse(content=content, media_type=media_type)
+
 
 def build_server(service: TrainerService, port: int, host: str = "127.0.0.1") -> ServerHandle:
     """An unstarted server for `service`; `port=0` binds a free port (read `handle.port`)."""

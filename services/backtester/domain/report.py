@@ -1,31 +1,24 @@
 """The backtest report: report.json (the numbers) and report.html (an offline, interactive page).
 
 Pure: both are built in memory from the engine's result and the figures computed from it; the
-store writes them. The page is one self-contained file that works offline: plotly.js is inlined
-gzip-compressed (base64; the browser inflates it with DecompressionStream), which keeps a year
-of 1m bars under ~5 MB where the plain library alone is 4.8 MB. When every plot has rendered,
-the page sets `data-rendered-ms` on <body> (performance.now(); `data-plotly-ms` once plotly.js
-is running), which the benchmark reads.
+store writes them. The page is one self-contained file that works offline (the shell in
+services/common/offline_page: plotly.js inlined gzip-compressed), which keeps a year of 1m bars
+under ~5 MB where the plain library alone is 4.8 MB; it marks <body> when every plot has
+rendered, which the benchmark reads.
 """
 
 from __future__ import annotations
 
-import base64
-import gzip
 import html
-import json
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import plotly
-import plotly.io as pio
 import polars as pl
 
 from services.backtester.domain.period import iso
 from services.backtester.domain.report_figures import figures
+from services.common.offline_page import PAGE_CSS, figure_scripts
 from services.engine.simulate import EngineResult
 
 REPORT_KEYS = (
@@ -147,10 +140,9 @@ def render_html(
     warnings = "".join(f"<li>{html.escape(w)}</li>" for w in info.warnings)
     plots = figures(result, quality)
     divs = "".join(f'<div id="{name}" class="plot"></div>\n' for name in plots)
-    payload = ",".join(f'"{k}":{pio.to_json(f, validate=False)}' for k, f in plots.items())
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<title>{title}</title>\n<style>{PAGE_CSS}</style>\n</head>\n<body>\n"
         f"<h1>{title}</h1>\n<p>{html.escape(info.symbol)} &middot; model "
         f"{html.escape(info.model_version)} &middot; {_period_line(info.period)}</p>\n"
         + (f'<ul class="warnings">{warnings}</ul>\n' if warnings else "")
@@ -158,8 +150,7 @@ def render_html(
         + _tables(info, summary, robustness, quality)
         + "</div>\n"
         + divs
-        + f"<script>{_plotly_loader()}</script>\n"
-        + f"<script>const FIGURES = {{{payload}}};\n{_RENDER_JS}</script>\n"
+        + figure_scripts(plots)
         + "</body>\n</html>\n"
     )
 
@@ -289,46 +280,3 @@ def _table(caption: str, rows: dict[str, str]) -> str:
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows.items()
     )
     return f"<table><caption>{html.escape(caption)}</caption>{body}</table>\n"
-
-
-@lru_cache(maxsize=1)
-def _plotly_loader() -> str:
-    """plotly.js (the copy the plotly package ships) as gzip + base64, with its license header
-    kept readable, and the few lines that inflate and run it, then render the figures."""
-    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    code = source.read_bytes()
-    header = code[: code.index(b"*/") + 2].decode() if code.startswith(b"/*") else ""
-    packed = base64.b64encode(gzip.compress(code, compresslevel=9, mtime=0)).decode()
-    return f"{header}\nconst PLOTLY_GZ = {json.dumps(packed)};\n"
-
-
-_RENDER_JS = """
-(async () => {
-  const raw = atob(PLOTLY_GZ);
-  const bytes = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-  const script = document.createElement("script");
-  script.textContent = await new Response(stream).text();
-  document.head.appendChild(script);
-  document.body.dataset.plotlyMs = performance.now().toFixed(0);
-  const config = {responsive: true, displaylogo: false};
-  await Promise.all(Object.entries(FIGURES).map(
-    ([id, fig]) => Plotly.newPlot(id, fig.data, fig.layout, config)));
-  requestAnimationFrame(() => {
-    document.body.dataset.renderedMs = performance.now().toFixed(0);
-  });
-})().catch((error) => {
-  document.body.dataset.renderError = String(error);
-  document.body.insertAdjacentHTML("beforeend", `<p class="warnings">${error}</p>`);
-});
-"""
-_CSS = (
-    "body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}"
-    ".tables{display:flex;gap:1.5rem 2rem;flex-wrap:wrap;align-items:flex-start}"
-    "table{border-collapse:collapse;font-size:.85rem}"
-    "caption{font-weight:600;text-align:left;padding-bottom:.2rem}"
-    "th,td{border-bottom:1px solid #ddd;padding:.15rem .5rem;text-align:left}"
-    "td{font-variant-numeric:tabular-nums;text-align:right}thead th{text-align:right}"
-    ".warnings{color:#a60;font-weight:600}.plot{margin-top:1rem}"
-)

@@ -19,6 +19,7 @@ from plotly.subplots import make_subplots
 
 from services.engine.metrics import drawdown
 from services.engine.simulate import EngineResult
+from services.research import equity_curve
 
 MAX_LINE_POINTS = 10_000
 HISTOGRAM_BINS = 60
@@ -35,20 +36,8 @@ _MARGIN = {"l": 60, "r": 20, "t": 50, "b": 40}
 
 
 def downsample_indices(values: np.ndarray, max_points: int = MAX_LINE_POINTS) -> np.ndarray:
-    """Indices that keep a line's shape: the min and max of each of (max_points - 2) / 2 equal
-    buckets, plus the first and last point, in order (at most max_points). All indices when the
-    line is short enough."""
-    n = len(values)
-    if n <= max_points:
-        return np.arange(n)
-    buckets = max(1, (max_points - 2) // 2)
-    size = math.ceil(n / buckets)
-    padded = np.concatenate((values, np.full(buckets * size - n, values[-1])))
-    grid = padded.reshape(-1, size)
-    base = np.arange(grid.shape[0]) * size
-    picks = np.concatenate((base + grid.argmin(axis=1), base + grid.argmax(axis=1), [0, n - 1]))
-    result: np.ndarray = np.unique(np.minimum(picks, n - 1))
-    return result
+    """The shared shape-keeping downsampling (research.equity_curve), at this page's size."""
+    return equity_curve.downsample_indices(values, max_points)
 
 
 def figures(result: EngineResult, quality: dict[str, Any]) -> dict[str, go.Figure]:

@@ -22,6 +22,7 @@ from services.common.files import write_bytes_atomic
 from services.engine.metrics import flat_summary
 from services.features.domain.relabel import label_from_definition
 from services.research import study_files
+from services.research.equity_curve import compact_curve
 from services.research.period import restrict, trade_period
 from services.research.signals import signal_plan
 from services.research.walk_forward import Window, rows_in
@@ -139,6 +140,8 @@ def write_candidate(
             "start_ms": holdout.start_ms,
             "end_ms": holdout.end_ms,
             "metrics": metrics,
+            # Compact (research/equity_curve), for the walk-forward report's holdout line.
+            "equity": compact_curve(run.result.equity, holdout.start_ms).as_dict(),
             **holdout_brier(fit, data, labels),
         },
         "label": labels.definition,

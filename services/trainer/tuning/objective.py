@@ -22,6 +22,7 @@ from services.backtester.domain.config import BacktestConfig
 from services.backtester.domain.rule_choice import resolve_rule
 from services.engine.metrics import flat_summary
 from services.features.domain.config import ForwardReturnLabel, PullbackLabel
+from services.research.equity_curve import EquityCurve, compact_curve
 from services.research.rule_run import run_rule
 from services.research.signals import signal_plan
 from services.research.walk_forward import Fold, rows_in
@@ -77,15 +78,17 @@ def objective(trial: optuna.Trial, data: StudyData, setup: StudySetup) -> float:
     trial.set_user_attr("label", labels.definition)
     trial.set_user_attr("backtest", choice.backtest.model_dump(mode="json"))
     folds: list[dict[str, Any]] = []
+    curves: list[dict[str, Any]] = []
     lightgbm_seconds = 0.0
     for fold in data.walk.folds:
         try:
-            figures, seconds = score_fold(fold, data, labels, choice, setup)
+            figures, curve, seconds = score_fold(fold, data, labels, choice, setup)
         except UnfittableWindow as exc:
             trial.set_user_attr("pruned_because", f"fold {fold.index}: {exc}")
             raise optuna.TrialPruned(str(exc)) from exc
         lightgbm_seconds += seconds
         folds.append(figures)
+        curves.append(curve.as_dict())
         trial.set_user_attr("folds", folds)
         # Recorded per fold, so a pruned trial's fits count in the overhead benchmark too.
         trial.set_user_attr("lightgbm_seconds", round(lightgbm_seconds, 4))
@@ -94,14 +97,17 @@ def objective(trial: optuna.Trial, data: StudyData, setup: StudySetup) -> float:
         if trial.should_prune():
             trial.set_user_attr("pruned_because", f"fold {fold.index}: below the median")
             raise optuna.TrialPruned()
+    # Stored once, for complete trials only (only they can become candidates): the report
+    # stitches a candidate's folds from these without re-fitting anything.
+    trial.set_user_attr("fold_equity", curves)
     trial.set_user_attr("seconds", round(time.perf_counter() - started, 4))
     return combine([f["score"] for f in folds], setup.tuning.score)
 
 
 def score_fold(
     fold: Fold, data: StudyData, labels: LabelData, choice: TrialChoice, setup: StudySetup
-) -> tuple[dict[str, Any], float]:
-    """(the fold's figures, seconds inside LightGBM)."""
+) -> tuple[dict[str, Any], EquityCurve, float]:
+    """(the fold's figures, its out-of-sample equity, compact, seconds inside LightGBM)."""
     tuning, training = setup.tuning, setup.training
     rounds, patience = model_rounds(choice, training)
     fit = fit_window(
@@ -149,7 +155,7 @@ def score_fold(
         "brier_raw": _brier(raw[known], y),
         "brier_calibrated": _brier(calibrated[known], y),
     }
-    return out, fit.lightgbm_seconds
+    return out, compact_curve(run.result.equity, fold.test.start_ms), fit.lightgbm_seconds
 
 
 def _brier(p: np.ndarray, y: np.ndarray) -> float | None:

@@ -26,6 +26,7 @@ from services.research import study_files
 from services.research.walk_forward import Fold, WalkForward, Window
 from services.trainer.tuning.candidates import best_trials, write_candidate
 from services.trainer.tuning.objective import StudySetup, objective
+from services.trainer.tuning.report.writer import write_report
 from services.trainer.tuning.study_data import StudyData
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ class TuneOutcome:
     candidates: list[dict[str, Any]]
     trials: dict[str, int]
     seconds: float
+    report_json: str
+    report_html: str
+    """The walk-forward report of the whole study (docs/tuning.md)."""
 
 
 def storage(study_dir: Path, url: str = "") -> optuna.storages.RDBStorage:
@@ -170,7 +174,8 @@ def run_study(
     progress: Progress | None = None,
     helpers: Callable[[int], None] | None = None,
 ) -> TuneOutcome:
-    """Add `trials` trials to study `name` (created or resumed), then write the candidates.
+    """Add `trials` trials to study `name` (created or resumed), then write the candidates and
+    the walk-forward report of the whole study.
 
     `helpers(target)`, when given, starts other workers on the same study (after it exists)
     that add trials until it holds `target` finished ones (`join_study`); this one does the
@@ -223,6 +228,8 @@ def run_study(
             "run more trials, or widen the search space (a label whose windows hold one class "
             "cannot be scored)"
         )
+    report(0.97, "writing the walk-forward report")
+    files = write_report(study, study_dir, walk, setup.tuning.score, rows)
     states = [t.state for t in study.get_trials(deepcopy=False)]
     counts = {
         s.name.lower(): sum(1 for x in states if x == s)
@@ -241,6 +248,8 @@ def run_study(
         candidates=rows,
         trials=counts,
         seconds=round(time.perf_counter() - started, 2),
+        report_json=str(files.json_path),
+        report_html=str(files.html_path),
     )
 
 

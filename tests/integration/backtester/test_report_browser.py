@@ -22,6 +22,7 @@ def test_the_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     path = tmp_path / "report.html"
     path.write_text(page)
     loaded = chromium.load(path, timeout_s=120)
+    assert loaded.errors == []  # no console error, exception or failed load
     plots = {plot["id"]: plot for plot in loaded.plots}
     assert set(plots) == {"fig-time", "fig-returns", "fig-monthly", "fig-reliability"}
     assert all(plot["svg"] >= 1 for plot in plots.values())

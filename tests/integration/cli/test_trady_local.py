@@ -102,6 +102,8 @@ def test_tune_then_backtest_from_tuning_as_processes(tmp_path: Path, redis_url: 
     assert study["summary"].endswith(f"tuning_summary_{study['best_trial']}.json")
     again = trady(env, "tune", "BTCUSDT", "--trials", "1", "--config", str(config))
     assert sum(again["trials"].values()) == 3  # resumed
+    assert again["report_html"] == str(Path(again["study_dir"]) / "report.html")
+    assert len(json.loads(Path(again["report_json"]).read_text())["history"]) == 3
     report = trady(env, "backtest", "--from-tuning", again["summary"])
     summary = json.loads(Path(again["summary"]).read_text())
     assert report["summary"] == summary["holdout"]["metrics"]

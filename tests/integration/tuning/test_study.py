@@ -97,6 +97,12 @@ def test_running_again_resumes_the_study(world: World) -> None:
     assert [t.number for t in trials] == [0, 1, 2, 3]
     assert len({json.dumps(t.params, sort_keys=True) for t in trials}) == 4  # no redraws
     assert one.study_dir == two.study_dir
+    # The resumed run rewrote the walk-forward report over the whole study, not its 2 trials.
+    assert one.report_json == two.report_json
+    report = json.loads(Path(two.report_json).read_text())
+    assert [row["trial"] for row in report["history"]] == [0, 1, 2, 3]
+    assert report["trials"]["total"] == 4
+    assert "BTCUSDT · 4 trials (" in Path(two.report_html).read_text()
 
 
 def test_no_trial_reads_the_holdout(world: World, first: object, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -57,6 +58,9 @@ def test_one_worker_runs_the_study(env: dict[str, str], redis_conn: redis.Redis)
     assert result["study_dir"].endswith("models/BTCUSDT/solo")
     assert Path(result["summary"]).exists()
     assert result["trials"]["complete"] + result["trials"].get("pruned", 0) == 3
+    # The job's result names the walk-forward report, written in the study folder.
+    assert Path(result["report_json"]) == Path(result["study_dir"]) / "report.json"
+    assert Path(result["report_html"]).exists()
     assert view["progress"] == 1.0 and "best trial" in view["message"]
 
 
@@ -94,3 +98,6 @@ def test_two_workers_share_a_study_on_postgresql(
     assert len(finished) >= 8
     assert view["result"]["storage"] == postgres_url
     assert not Path(view["result"]["study_dir"], "optuna.db").exists()
+    # The report, written by the first job after the helpers, covers every worker's trials.
+    report = json.loads(Path(view["result"]["report_json"]).read_text())
+    assert len(report["history"]) >= len(finished) >= 8

@@ -131,3 +131,21 @@ class ListActivationsResponse(_message.Message):
     ACTIVATIONS_FIELD_NUMBER: _ClassVar[int]
     activations: _containers.RepeatedCompositeFieldContainer[Activation]
     def __init__(self, activations: _Optional[_Iterable[_Union[Activation, _Mapping]]] = ...) -> None: ...
+
+class GetStudyReportRequest(_message.Message):
+    __slots__ = ("symbol", "study", "file")
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    STUDY_FIELD_NUMBER: _ClassVar[int]
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    symbol: str
+    study: str
+    file: str
+    def __init__(self, symbol: _Optional[str] = ..., study: _Optional[str] = ..., file: _Optional[str] = ...) -> None: ...
+
+class GetStudyReportResponse(_message.Message):
+    __slots__ = ("content", "media_type")
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
+    content: bytes
+    media_type: str
+    def __init__(self, content: _Optional[bytes] = ..., media_type: _Optional[str] = ...) -> None: ...

@@ -65,6 +65,11 @@ class TrainerServiceStub:
                 request_serializer=trady_dot_v1_dot_trainer__pb2.ListActivationsRequest.SerializeToString,
                 response_deserializer=trady_dot_v1_dot_trainer__pb2.ListActivationsResponse.FromString,
                 _registered_method=True)
+        self.GetStudyReport = channel.unary_unary(
+                '/trady.v1.TrainerService/GetStudyReport',
+                request_serializer=trady_dot_v1_dot_trainer__pb2.GetStudyReportRequest.SerializeToString,
+                response_deserializer=trady_dot_v1_dot_trainer__pb2.GetStudyReportResponse.FromString,
+                _registered_method=True)
 
 
 class TrainerServiceServicer:
@@ -113,6 +118,14 @@ class TrainerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetStudyReport(self, request, context):
+        """Returns one file of a tuning study's walk-forward report (docs/tuning.md); NOT_FOUND if
+        the study has none (yet), INVALID_ARGUMENT for a bad study name or file name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TrainerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -145,6 +158,11 @@ def add_TrainerServiceServicer_to_server(servicer, server):
                     servicer.ListActivations,
                     request_deserializer=trady_dot_v1_dot_trainer__pb2.ListActivationsRequest.FromString,
                     response_serializer=trady_dot_v1_dot_trainer__pb2.ListActivationsResponse.SerializeToString,
+            ),
+            'GetStudyReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStudyReport,
+                    request_deserializer=trady_dot_v1_dot_trainer__pb2.GetStudyReportRequest.FromString,
+                    response_serializer=trady_dot_v1_dot_trainer__pb2.GetStudyReportResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -310,6 +328,33 @@ class TrainerService:
             '/trady.v1.TrainerService/ListActivations',
             trady_dot_v1_dot_trainer__pb2.ListActivationsRequest.SerializeToString,
             trady_dot_v1_dot_trainer__pb2.ListActivationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStudyReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/trady.v1.TrainerService/GetStudyReport',
+            trady_dot_v1_dot_trainer__pb2.GetStudyReportRequest.SerializeToString,
+            trady_dot_v1_dot_trainer__pb2.GetStudyReportResponse.FromString,
             options,
             channel_credentials,
             insecure,
