@@ -59,7 +59,7 @@ def sample_files() -> list[tuple[Path, str]]:
 
 
 DEMO_TUNING = REPO / "configs" / "demo_tuning.yaml"
-DEMO_TRIALS = 6
+DEMO_TRIALS = 10
 DEMO_STUDY = "demo"
 
 
@@ -177,8 +177,10 @@ def print_summary(outcome: dict[str, Any]) -> None:
         )
     print()
     for name, run in runs.items():
-        print(f"  {name + ' report.html:':<22} {run['result']['report_html_path']}")
-    print(f"  {'study folder:':<22} {study['study_dir']}")
+        print(f"  {name + ' report.html:':<28} {run['result']['report_html_path']}")
+    if study.get("report_html"):
+        print(f"  {'walk-forward report.html:':<28} {study['report_html']}")
+    print(f"  {'study folder:':<28} {study['study_dir']}")
     print("  (report.json beside each report; the rules: docs/backtest.md, docs/tuning.md)")
 
 
