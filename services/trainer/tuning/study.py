@@ -11,6 +11,7 @@ study does not redraw its first random trials.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 import warnings
 from collections.abc import Callable
@@ -64,8 +65,8 @@ def storage(study_dir: Path, url: str = "") -> optuna.storages.RDBStorage:
     # trial fail and come back, so we use them and keep the warning out of users' output.
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     kwargs: dict[str, Any] = (
-        {}
-        if target.startswith("sqlite")
+        _sqlite_engine_kwargs(study_dir / study_files.STUDY_DB)
+        if not url
         else {"pool_size": 1, "max_overflow": 1, "pool_pre_ping": True}
     )
     return optuna.storages.RDBStorage(
@@ -77,6 +78,23 @@ def storage(study_dir: Path, url: str = "") -> optuna.storages.RDBStorage:
             max_retry=MAX_RETRIES
         ),
     )
+
+
+def _sqlite_engine_kwargs(path: Path) -> dict[str, Any]:
+    """The embedded study file in WAL mode with `synchronous=NORMAL`: a commit no longer waits
+    for the disk (optuna commits every suggested parameter; each waited ~5 ms here, ~4% of a
+    trial). A killed process loses nothing committed and the file stays consistent; an OS
+    crash or power cut may lose the last commits, i.e. re-run the last trial."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def connect() -> sqlite3.Connection:
+        # Pooled connections move between threads (the heartbeat thread writes too).
+        connection = sqlite3.connect(path, check_same_thread=False, timeout=30.0)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        return connection
+
+    return {"creator": connect}
 
 
 def plan_attrs(walk: WalkForward) -> dict[str, Any]:
