@@ -79,6 +79,8 @@ def storage(
     )
     if target.startswith("postgresql"):
         kwargs["connect_args"] = {"application_name": application_name()}
+    if target.startswith("postgresql://"):  # the driver we ship, as the registry's engine uses
+        target = "postgresql+psycopg://" + target[len("postgresql://") :]
     return optuna.storages.RDBStorage(
         target,
         engine_kwargs=kwargs,

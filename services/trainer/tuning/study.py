@@ -237,6 +237,7 @@ def join_study(
 ) -> int:
     """A helper worker: add trials to an existing study until it holds `target` finished
     trials; returns how many this worker ran. Raises Conflict for a study of other data."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     study, walk, _ = open_study(
         name, study_dir, storage_url, data, setup, create=False, heartbeat=heartbeat
     )
