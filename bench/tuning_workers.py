@@ -166,7 +166,9 @@ def run(
 
 def tpe_ask_ms(n: int, repeats: int = 5) -> float:
     """Median ms of one TPE ask of 19 float params with `n` complete trials stored."""
-    space = {f"p{i}": optuna.distributions.FloatDistribution(0.0, 1.0) for i in range(19)}
+    space: dict[str, optuna.distributions.BaseDistribution] = {
+        f"p{i}": optuna.distributions.FloatDistribution(0.0, 1.0) for i in range(19)
+    }
     study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=1), direction="maximize")
     rng = np.random.default_rng(1)
     study.add_trials(

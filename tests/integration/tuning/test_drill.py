@@ -15,8 +15,9 @@ from pathlib import Path
 import optuna
 import pytest
 import redis
+from rq import Queue
 
-from services.common.queue import JobSpec, enqueue, job_view
+from services.common.queue import JobSpec, enqueue, job_view, queue_name
 from services.research import study_files
 from services.trainer.tuning.candidates import best_trials
 from services.trainer.tuning.shared import WORKER_ATTR
@@ -52,7 +53,7 @@ def _running_trial_of(study: optuna.Study, worker_pid: int) -> tuple[int, int] |
 
 
 def _helper_job(conn: redis.Redis, leader: str) -> str | None:
-    ids = [i.decode() for i in conn.lrange("rq:queue:trady:train", 0, -1)]
+    ids = Queue(queue_name("train"), connection=conn).get_job_ids()
     return next((i for i in ids if i != leader), None)
 
 
