@@ -8,7 +8,8 @@ Each benchmark's output is printed as it runs; the exit status is non-zero when 
 failed (the others still run). A module of bench/ that can be run (`if __name__ ==
 "__main__"`) but is missing from COMMANDS below is a failure too, so a new benchmark cannot be
 left out of `make bench` silently. predict_latency starts the stack, so it needs Redis
-(TRADY_REDIS_URL, else db 0 of 127.0.0.1:6379; point it at a db of its own on a shared machine).
+(TRADY_REDIS_URL, else db 0 of 127.0.0.1:6379; point it at a db of its own on a shared machine);
+tuning_workers needs PostgreSQL (TRADY_BENCH_PG_DSN, else the tests' server on 127.0.0.1:5432).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ COMMANDS: list[tuple[str, list[str], list[str]]] = [
     ("predict_latency", ["--requests", "300"], ["--requests", "2000"]),
     ("backtest_job", ["--runs", "2"], ["--runs", "3"]),
     ("tuning", ["--rows", "60000", "--trials", "3", "--rounds", "100"], ["--trials", "8"]),
+    ("tuning_workers", ["--rows", "60000", "--trials", "4", "--rounds", "100", "--tpe", "100"],
+     ["--trials", "16"]),
 ]  # fmt: skip
 NOT_BENCHMARKS = {"run"}  # this runner itself
 

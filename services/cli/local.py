@@ -85,6 +85,7 @@ def local_pipeline() -> Iterator[LocalPipeline]:
                 models_dir=trainer_settings.models_dir,
                 redis=redis,
                 default_config_yaml=read_config(trainer_settings),
+                heartbeat=trainer_settings.study_heartbeat(),
             ),
             predictor=PredictorService(registry, features),
             backtester=build_backtester(BacktesterSettings(), engine),

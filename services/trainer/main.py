@@ -62,6 +62,7 @@ def open_service(settings: TrainerSettings) -> Iterator[TrainerService]:
             models_dir=settings.models_dir,
             redis=redis,
             default_config_yaml=read_config(settings),
+            heartbeat=settings.study_heartbeat(),
         )
     finally:
         redis.close()

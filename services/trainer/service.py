@@ -32,6 +32,7 @@ from services.trainer.domain.versioning import version_at
 from services.trainer.registry.events import publish_activation
 from services.trainer.registry.records import ActivationRecord, ModelRecord
 from services.trainer.registry.repository import RegistryRepository
+from services.trainer.tuning.storage import Heartbeat
 from services.trainer.tuning.study import TuneOutcome
 from services.trainer.tuning.usecase import TuneRequest
 from services.trainer.tuning.usecase import join as join_tuning
@@ -70,8 +71,10 @@ class TrainerService:
         redis: Redis,
         default_config_yaml: str,
         clock: Callable[[], datetime] = _utc_now,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
-        """Raises InvalidInput if `default_config_yaml` (the server's config) is invalid."""
+        """Raises InvalidInput if `default_config_yaml` (the server's config) is invalid.
+        `heartbeat`: the tuning storage's trial heartbeat (default 10 s, stale after 30 s)."""
         self._features = features_client
         self._datasets = dataset_store
         self._registry = registry
@@ -80,6 +83,7 @@ class TrainerService:
         self._default = parse_config(default_config_yaml)
         self._default_yaml = default_config_yaml
         self._clock = clock
+        self._heartbeat = heartbeat or Heartbeat()
 
     def train(
         self,
@@ -128,9 +132,12 @@ class TrainerService:
         request: TuneRequest,
         progress: Progress | None = None,
         helpers: Callable[[int], None] | None = None,
+        target: int | None = None,
     ) -> TuneOutcome:
         """Build the symbol's features once (the request's config; empty = the server's), then
         add `request.trials` trials to the study and write its candidates (docs/tuning.md).
+        `helpers(target)` starts the other workers of a shared study; `target` is the count
+        of finished trials an earlier attempt of this job chose (see `run_study`).
 
         Raises InvalidInput (bad symbol, range, config, study name or search space), NotFound
         (no bars), Conflict (the study belongs to other data, or no trial completed),
@@ -159,6 +166,8 @@ class TrainerService:
             server_config_yaml=self._default_yaml,
             progress=lambda f, m: report(0.1 + 0.9 * f, m),
             helpers=helpers,
+            target=target,
+            heartbeat=self._heartbeat,
         )
         log.info(
             "study tuned",
@@ -221,6 +230,7 @@ class TrainerService:
             datasets=self._datasets,
             models_dir=self._models_dir,
             server_config_yaml=self._default_yaml,
+            heartbeat=self._heartbeat,
         )
 
     def study_dir(self, symbol: str, study: str) -> Path:

@@ -40,6 +40,10 @@ def train(payload: dict[str, Any]) -> dict[str, Any]:
 
 TUNE_TRIALS = "services.trainer.worker.tune_trials"
 HELPER_TIMEOUT_S = 24 * 3600
+TARGET_META = "tune_target"
+"""The count of finished trials a shared-study tune job aims at, kept in the job's meta: when
+its worker dies and RQ runs the job again, the study is brought up to the same count instead
+of getting the job's trials a second time."""
 
 
 @job_entrypoint
@@ -49,7 +53,8 @@ def tune(payload: dict[str, Any]) -> dict[str, Any]:
     Payload: {"symbol", "trials", "study"?, "seed"?, "timeout_s"?, "config_yaml"?,
     "workers"?, "start_ms"?, "end_ms"?}. With workers > 1 the study lives in the shared
     storage (TRADY_TUNING_STORAGE_URL, else a PostgreSQL registry) and workers - 1 helper jobs
-    on this queue add trials to it until it holds the count. Returns the study's outcome.
+    on this queue add trials to it until it holds the count; a re-run of the job (its worker
+    died) resumes towards the count its first run chose. Returns the study's outcome.
     """
     from rq import get_current_job
 
@@ -58,10 +63,14 @@ def tune(payload: dict[str, Any]) -> dict[str, Any]:
     if request.workers > 1 or settings.tuning_storage_url:
         request = replace(request, storage_url=settings.study_storage_url())
     parent = get_current_job()
+    chosen = parent.meta.get(TARGET_META) if parent is not None else None
 
     def helpers(target: int) -> None:
         from redis import Redis
 
+        if parent is not None:
+            parent.meta[TARGET_META] = target
+            parent.save_meta()  # type: ignore[no-untyped-call]  # rq leaves it unannotated
         redis = Redis.from_url(settings.redis_url)
         spec = JobSpec(queue="train", func=TUNE_TRIALS, timeout_s=HELPER_TIMEOUT_S)
         for index in range(1, request.workers):
@@ -79,7 +88,12 @@ def tune(payload: dict[str, Any]) -> dict[str, Any]:
         redis.close()
 
     with open_service(settings) as service:
-        outcome = service.tune(request, progress=report_progress, helpers=helpers)
+        outcome = service.tune(
+            request,
+            progress=report_progress,
+            helpers=helpers,
+            target=int(chosen) if chosen is not None else None,
+        )
     return asdict(outcome)
 
 

@@ -12,6 +12,7 @@ which never creates tables, finds them before the first study.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import optuna
 import sqlalchemy
@@ -19,6 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
 from services.common.errors import InvalidInput
+from services.trainer.tuning.storage import SETUP_PREFIX, application_name
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +53,13 @@ def prepare(url: str) -> None:
     _create_database(parsed)
     # the server and its workers start together: a session lock lets one create the tables
     # while the others wait (concurrent CREATE TABLEs collide in PostgreSQL's catalogue)
-    engine = sqlalchemy.create_engine(parsed, isolation_level="AUTOCOMMIT")
+    named = {"connect_args": {"application_name": application_name(SETUP_PREFIX)}}
+    engine = sqlalchemy.create_engine(parsed, isolation_level="AUTOCOMMIT", **named)
     try:
         with engine.connect() as conn:
             conn.execute(sqlalchemy.text("SELECT pg_advisory_lock(:k)"), {"k": PREPARE_LOCK_KEY})
             try:
-                _upgrade_tables(url)
+                _upgrade_tables(url, named)
             finally:
                 conn.execute(
                     sqlalchemy.text("SELECT pg_advisory_unlock(:k)"), {"k": PREPARE_LOCK_KEY}
@@ -66,9 +69,11 @@ def prepare(url: str) -> None:
     log.info("tuning store %s at optuna's schema head", parsed.database)
 
 
-def _upgrade_tables(url: str) -> None:
+def _upgrade_tables(url: str, engine_kwargs: dict[str, Any] | None = None) -> None:
     # skip the version check: an older schema is exactly what upgrade() is for
-    storage = optuna.storages.RDBStorage(url, skip_compatibility_check=True)
+    storage = optuna.storages.RDBStorage(
+        url, engine_kwargs=engine_kwargs, skip_compatibility_check=True
+    )
     try:
         storage.upgrade()
     finally:

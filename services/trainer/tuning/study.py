@@ -11,9 +11,7 @@ study does not redraw its first random trials.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,15 +26,13 @@ from services.research.walk_forward import Fold, WalkForward, Window
 from services.trainer.tuning.candidates import best_trials, write_candidate
 from services.trainer.tuning.objective import StudySetup, objective
 from services.trainer.tuning.report.writer import write_report
+from services.trainer.tuning.shared import finished, work_until
+from services.trainer.tuning.storage import Heartbeat, storage
 from services.trainer.tuning.study_data import StudyData
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
-HEARTBEAT_S = 10
-"""A running trial's heartbeat; after GRACE_S without one another worker fails and retries it."""
-GRACE_S = 30
-MAX_RETRIES = 2
 
 
 @dataclass(frozen=True)
@@ -53,48 +49,6 @@ class TuneOutcome:
     report_json: str
     report_html: str
     """The walk-forward report of the whole study (docs/tuning.md)."""
-
-
-def storage(study_dir: Path, url: str = "") -> optuna.storages.RDBStorage:
-    """The study's storage: `url` (e.g. postgresql://...) or the folder's SQLite file. Pools are
-    bounded so many workers do not exhaust a server: one connection, checked before use, and
-    one overflow for the heartbeat thread, which writes while a trial's connection is held
-    (with none, optuna's own start-up deadlocks on the pool)."""
-    target = url or f"sqlite:///{study_dir / study_files.STUDY_DB}"
-    # Heartbeats are marked experimental in optuna; they are what makes a killed worker's
-    # trial fail and come back, so we use them and keep the warning out of users' output.
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    kwargs: dict[str, Any] = (
-        _sqlite_engine_kwargs(study_dir / study_files.STUDY_DB)
-        if not url
-        else {"pool_size": 1, "max_overflow": 1, "pool_pre_ping": True}
-    )
-    return optuna.storages.RDBStorage(
-        target,
-        engine_kwargs=kwargs,
-        heartbeat_interval=HEARTBEAT_S,
-        grace_period=GRACE_S,
-        heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-            max_retry=MAX_RETRIES
-        ),
-    )
-
-
-def _sqlite_engine_kwargs(path: Path) -> dict[str, Any]:
-    """The embedded study file in WAL mode with `synchronous=NORMAL`: a commit no longer waits
-    for the disk (optuna commits every suggested parameter; each waited ~5 ms here, ~4% of a
-    trial). A killed process loses nothing committed and the file stays consistent; an OS
-    crash or power cut may lose the last commits, i.e. re-run the last trial."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-
-    def connect() -> sqlite3.Connection:
-        # Pooled connections move between threads (the heartbeat thread writes too).
-        connection = sqlite3.connect(path, check_same_thread=False, timeout=30.0)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        return connection
-
-    return {"creator": connect}
 
 
 def plan_attrs(walk: WalkForward) -> dict[str, Any]:
@@ -125,10 +79,11 @@ def open_study(
     setup: StudySetup,
     *,
     create: bool = True,
+    heartbeat: Heartbeat | None = None,
 ) -> tuple[optuna.Study, WalkForward, int]:
     """(the study, its walk-forward plan, trials already stored). A new study stores the plan
     and identity; an existing one must be of the same symbol and feature set."""
-    store = storage(study_dir, url)
+    store = storage(study_dir, url, heartbeat)
     try:
         existing: optuna.Study | None = optuna.load_study(study_name=name, storage=store)
     except KeyError:
@@ -191,14 +146,19 @@ def run_study(
     storage_url: str = "",
     progress: Progress | None = None,
     helpers: Callable[[int], None] | None = None,
+    target: int | None = None,
+    heartbeat: Heartbeat | None = None,
 ) -> TuneOutcome:
     """Add `trials` trials to study `name` (created or resumed), then write the candidates and
     the walk-forward report of the whole study.
 
     `helpers(target)`, when given, starts other workers on the same study (after it exists)
     that add trials until it holds `target` finished ones (`join_study`); this one does the
-    same, waits for the last running trials, then writes the candidates. With one worker the
-    study adds exactly `trials` trials in order, so it replays.
+    same (services/trainer/tuning/shared.py), waits for the last running trials, then writes
+    the candidates. With one worker the study adds exactly `trials` trials in order, so it
+    replays. `target`, when given, is the count an earlier attempt of the same job chose
+    before its worker died: the study is brought up to it instead of `trials` more, so a
+    re-run job does not add its trials twice.
 
     Raises InvalidInput (a bad search space or config: the failing trial names it), Conflict
     (the study belongs to other data), and whatever the storage raises.
@@ -209,7 +169,7 @@ def run_study(
     study_dir.mkdir(parents=True, exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started = time.perf_counter()
-    study, walk, stored = open_study(name, study_dir, storage_url, data, setup)
+    study, walk, stored = open_study(name, study_dir, storage_url, data, setup, heartbeat=heartbeat)
     data.walk = walk
     done = {"count": 0}
 
@@ -226,7 +186,7 @@ def run_study(
         )
 
     report(0.0, f"study {name}: {stored} trials stored, adding {trials}")
-    if helpers is None:
+    if helpers is None and target is None:
         study.optimize(
             lambda trial: objective(trial, data, setup),
             n_trials=trials,
@@ -235,8 +195,10 @@ def run_study(
             gc_after_trial=False,
         )
     else:
-        target = _finished(study) + trials
-        helpers(target)
+        if target is None:
+            target = finished(study) + trials
+        if helpers is not None:
+            helpers(target)
         work_until(study, data, setup, target, timeout_s, after_trial)
     report(0.92, "scoring the candidates on the holdout")
     rows = write_candidates(study, name, study_dir, data, setup)
@@ -280,10 +242,14 @@ def join_study(
     storage_url: str,
     target: int,
     timeout_s: float | None = None,
+    heartbeat: Heartbeat | None = None,
 ) -> int:
     """A helper worker: add trials to an existing study until it holds `target` finished
     trials; returns how many this worker ran. Raises Conflict for a study of other data."""
-    study, walk, _ = open_study(name, study_dir, storage_url, data, setup, create=False)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study, walk, _ = open_study(
+        name, study_dir, storage_url, data, setup, create=False, heartbeat=heartbeat
+    )
     data.walk = walk
     ran = {"count": 0}
 
@@ -292,53 +258,6 @@ def join_study(
 
     work_until(study, data, setup, target, timeout_s, count, wait=False)
     return ran["count"]
-
-
-FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-POLL_S = 1.0
-
-
-def work_until(
-    study: optuna.Study,
-    data: StudyData,
-    setup: StudySetup,
-    target: int,
-    timeout_s: float | None,
-    callback: Callable[[optuna.Study, optuna.trial.FrozenTrial], None],
-    *,
-    wait: bool = True,
-) -> None:
-    """Run trials until the study holds `target` finished (complete or pruned) ones. A trial
-    whose worker died is failed once its heartbeat is stale and comes back as a waiting copy
-    (the storage's RetryHeartbeatStaleTrialCallback), which the next optimize runs first; with
-    `wait`, return only when no trial is running any more."""
-    deadline = None if timeout_s is None else time.monotonic() + timeout_s
-    stop = optuna.study.MaxTrialsCallback(target, states=FINISHED)
-    while True:
-        left = None if deadline is None else max(0.0, deadline - time.monotonic())
-        if _finished(study) < target and (left is None or left > 0):
-            study.optimize(
-                lambda trial: objective(trial, data, setup),
-                n_trials=None,
-                timeout=left,
-                callbacks=[callback, stop],
-                gc_after_trial=False,
-            )
-        states = [t.state for t in study.get_trials(deepcopy=False)]
-        waiting = optuna.trial.TrialState.WAITING in states
-        running = optuna.trial.TrialState.RUNNING in states
-        timed_out = deadline is not None and time.monotonic() >= deadline
-        if _finished(study) >= target and not waiting and (not running or not wait):
-            return
-        if timed_out and (not running or not wait):
-            return
-        if running:
-            optuna.storages.fail_stale_trials(study)
-            time.sleep(POLL_S)
-
-
-def _finished(study: optuna.Study) -> int:
-    return len(study.get_trials(deepcopy=False, states=FINISHED))
 
 
 def write_candidates(

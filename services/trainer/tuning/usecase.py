@@ -17,6 +17,7 @@ from services.research.study_files import DEFAULT_STUDY, check_study_name, study
 from services.trainer.domain.config import parse_config
 from services.trainer.tuning.config import parse_tuning
 from services.trainer.tuning.objective import StudySetup
+from services.trainer.tuning.storage import Heartbeat
 from services.trainer.tuning.study import Progress, TuneOutcome, join_study, run_study
 from services.trainer.tuning.study_data import StudyData
 
@@ -59,8 +60,11 @@ def tune(
     server_config_yaml: str,
     progress: Progress,
     helpers: Callable[[int], None] | None = None,
+    target: int | None = None,
+    heartbeat: Heartbeat | None = None,
 ) -> TuneOutcome:
     """Run the study over the symbol's stored dataset (already built with the request's config).
+    `helpers`, `target`: see `run_study`; `heartbeat`: the storage's (default 10 s / 30 s).
 
     Raises InvalidInput (bad request or config), Conflict (the study belongs to other data).
     """
@@ -94,12 +98,14 @@ def tune(
         storage_url=request.storage_url,
         progress=progress,
         helpers=helpers if request.workers > 1 else None,
+        target=target,
+        heartbeat=heartbeat,
     )
 
 
 def join(
     request: TuneRequest, target: int, *, datasets: DatasetStore, models_dir: Path,
-    server_config_yaml: str,
+    server_config_yaml: str, heartbeat: Heartbeat | None = None,
 ) -> int:  # fmt: skip
     """A helper worker's share of a study another worker started; returns its trial count."""
     frame, meta = datasets.read(request.symbol)
@@ -111,6 +117,7 @@ def join(
         data, setup, name=check_study_name(request.study),
         study_dir=study_dir_for(models_dir, meta.symbol, request.study, request.out_dir),
         storage_url=request.storage_url, target=target, timeout_s=request.timeout_s or None,
+        heartbeat=heartbeat,
     )  # fmt: skip
 
 

@@ -1,7 +1,9 @@
-"""A small real dataset (the bundled BTCUSDT candles) and a quick tuning config."""
+"""A small real dataset (the bundled BTCUSDT candles), a quick tuning config, and the
+environment of real trainer worker processes."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +21,13 @@ from services.ingest.bar_store import BarStore
 from services.trainer.registry import migrate
 from services.trainer.registry.repository import RegistryRepository
 from services.trainer.service import TrainerService
-from tests.integration.trainer.helpers import CONFIG, write_candle_bars
+from tests.integration.trainer.helpers import (
+    CONFIG,
+    REPO,
+    LiveGrpc,
+    start_features_server,
+    write_candle_bars,
+)
 
 BARS = 30_000  # ~21 days of 1m bars
 QUICK = """
@@ -66,3 +74,23 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         RegistryRepository(engine), DatasetStore(root), ReportStore(root), load_config(CONFIG)
     )
     return World(root, trainer, backtester, CONFIG.read_text() + QUICK)
+
+
+@pytest.fixture
+def worker_env(
+    data_dir: Path, redis_url: str, sqlite_url: str, live_grpc: LiveGrpc
+) -> dict[str, str]:
+    """What a trainer worker process needs: the bars, a SQLite registry, the quick config and
+    a live features server (in this process) to build the dataset through."""
+    write_candle_bars(data_dir, BARS)
+    migrate.upgrade(sqlite_url)
+    config = data_dir / "ml.yaml"
+    config.write_text((REPO / "configs" / "ml.example.yaml").read_text() + QUICK)
+    return {
+        **os.environ,
+        "TRADY_DATA_DIR": str(data_dir),
+        "TRADY_REDIS_URL": redis_url,
+        "TRADY_DATABASE_URL": sqlite_url,
+        "TRADY_ML_CONFIG": str(config),
+        "TRADY_FEATURES_ADDR": start_features_server(live_grpc, data_dir),
+    }
