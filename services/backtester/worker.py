@@ -79,7 +79,7 @@ def _from_tuning(
                            f"drop {chosen}")  # fmt: skip
     assert args.from_tuning is not None
     study = check_study_name(args.from_tuning.study)
-    folder = study_folder(settings.data_dir / "models", normalise_symbol(args.symbol), study)
+    folder = study_folder(settings.models_dir, normalise_symbol(args.symbol), study)
     summary = candidate_summary(folder, args.from_tuning.trial)
     return service.run_from_tuning(
         str(summary), args.run_id, progress=report_progress, rule=args.rule

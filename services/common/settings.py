@@ -54,3 +54,8 @@ class BaseServiceSettings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'registry.db').resolve()}"
+
+    @property
+    def models_dir(self) -> Path:
+        """Model artifacts and tuning studies (`<SYMBOL>/<study>/`), under the data root."""
+        return self.data_dir / "models"

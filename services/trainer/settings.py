@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
 
 from services.common.settings import DEFAULT_PORTS, BaseServiceSettings
@@ -32,7 +30,3 @@ class TrainerSettings(BaseServiceSettings):
 
     def study_storage_url(self) -> str:
         return self.tuning_storage_url
-
-    @property
-    def models_dir(self) -> Path:
-        return self.data_dir / "models"

@@ -52,7 +52,7 @@ def tune(payload: dict[str, Any]) -> dict[str, Any]:
 
     Payload: {"symbol", "trials", "study"?, "seed"?, "timeout_s"?, "config_yaml"?,
     "workers"?, "start_ms"?, "end_ms"?}. With workers > 1 the study lives in the shared
-    storage (TRADY_TUNING_STORAGE_URL, else a PostgreSQL registry) and workers - 1 helper jobs
+    storage (TRADY_TUNING_STORAGE_URL; never the registry's database) and workers - 1 helper jobs
     on this queue add trials to it until it holds the count; a re-run of the job (its worker
     died) resumes towards the count its first run chose. Returns the study's outcome.
     """

@@ -75,13 +75,11 @@ def storage(
     # Heartbeats are marked experimental in optuna; they are what makes a killed worker's
     # trial fail and come back, so we use them and keep the warning out of users' output.
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    kwargs: dict[str, Any] = (
-        _sqlite_engine_kwargs(study_dir / study_files.STUDY_DB)
-        if not url
-        else {}
-        if target.startswith("sqlite")
-        else {"pool_size": 1, "max_overflow": 1, "pool_pre_ping": True}
-    )
+    kwargs: dict[str, Any] = {}
+    if not url:
+        kwargs = _sqlite_engine_kwargs(study_dir / study_files.STUDY_DB)
+    elif not target.startswith("sqlite"):
+        kwargs = {"pool_size": 1, "max_overflow": 1, "pool_pre_ping": True}
     if target.startswith("postgresql"):
         kwargs["connect_args"] = {"application_name": application_name()}
     if target.startswith("postgresql://"):  # the driver we ship, as the registry's engine uses
